@@ -1,0 +1,190 @@
+"""``llm-extract``: a thin command line over the library.
+
+Exit codes: 0 when every input was processed (failed documents are output
+lines with status ``error``); 2 for bad usage or a run that could not go on
+(unknown backend, unwritable output, missing gold).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any, Sequence
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import __version__
+from .backends import DocResult
+from .config import ConfigError, resolve_backend
+from .documents import iter_documents
+from .pipeline import RunSummary, extract_one, read_predictions, write_line
+from .report import print_report, write_reports
+from .schema import json_schema_text
+from .scoring import evaluate
+
+err = Console(stderr=True)
+
+
+class UsageError(Exception):
+    """The run cannot go on; exit 2 with this message."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="llm-extract", description="Extract grounded records from 巡视/巡察整改 notices.")
+    p.add_argument("--version", action="version", version=f"llm-extract {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    ex = sub.add_parser("extract", help="extract records from files, folders or JSONL")
+    ex.add_argument("paths", nargs="+", metavar="PATH", help="a .txt/.html file, a folder of them, or a .jsonl of {id, text}")
+    ex.add_argument("--backend", default="rules", help="backend name (default: rules, offline)")
+    ex.add_argument("--config", type=Path, default=None, help="backends config (default: ./llm_extract.toml if present)")
+    ex.add_argument("--out", default="-", help="output JSONL file (default: standard output)")
+    ex.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
+
+    ev = sub.add_parser("eval", help="score predictions (or a backend) against gold files")
+    ev.add_argument("--gold", type=Path, required=True, help="folder of gold/<notice>.json")
+    src = ev.add_mutually_exclusive_group(required=True)
+    src.add_argument("--pred", type=Path, help="output JSONL of `llm-extract extract`")
+    src.add_argument("--backend", help="extract the gold notices with this backend, then score")
+    ev.add_argument("--notices", type=Path, default=None,
+                    help="where the gold notices' texts are (default: the notices/ folder beside --gold)")
+    ev.add_argument("--config", type=Path, default=None)
+    ev.add_argument("--report", type=Path, default=None, help="write report.json and report.md here")
+    ev.add_argument("--quiet", action="store_true")
+
+    sub.add_parser("schema", help="print the JSON Schema of a record")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "schema":
+            print(json_schema_text())
+            return 0
+        if args.command == "extract":
+            return _extract(args)
+        if args.command == "eval":
+            return _eval(args)
+    except (UsageError, ConfigError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        return 2
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted: every finished document is in the output[/yellow]")
+        return 130
+    return 2  # pragma: no cover - argparse requires a command
+
+
+def _progress(quiet: bool) -> Progress:
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("{task.fields[counts]}"), TimeElapsedColumn(), console=err, disable=quiet,
+                    transient=False)
+
+
+def _run_to(handle: Any, paths: list[str], backend: Any, quiet: bool) -> RunSummary:
+    items = list(iter_documents(paths))
+    summary = RunSummary()
+    with _progress(quiet) as progress:
+        task = progress.add_task("extracting", total=len(items), counts="")
+        for item in items:
+            result: DocResult = extract_one(backend, item)
+            write_line(handle, result.to_line())
+            summary.add(result.status)
+            if result.status == "error" and not quiet:
+                progress.console.print(f"[red]{result.doc_id}[/red]: {result.error}")
+            progress.update(task, advance=1, counts=" ".join(f"{k} {v}" for k, v in sorted(summary.counts.items())))
+    return summary
+
+
+def _summary_table(summary: RunSummary, backend: str, out: str) -> None:
+    table = Table(title=f"llm-extract · backend {backend} → {out}")
+    table.add_column("status")
+    table.add_column("documents", justify="right")
+    for status, n in sorted(summary.counts.items()):
+        table.add_row(status, str(n))
+    table.add_row("[bold]total[/bold]", f"[bold]{summary.lines}[/bold]")
+    err.print(table)
+
+
+def _extract(args: argparse.Namespace) -> int:
+    backend = resolve_backend(args.backend, args.config)
+    with ExitStack() as stack:
+        if args.out == "-":
+            handle = sys.stdout
+        else:
+            out = Path(args.out)
+            try:
+                out.parent.mkdir(parents=True, exist_ok=True)
+                handle = stack.enter_context(out.open("w", encoding="utf-8"))
+            except OSError as exc:
+                raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
+        summary = _run_to(handle, list(args.paths), backend, args.quiet)
+    if not args.quiet:
+        _summary_table(summary, backend.name, args.out)
+    return 0
+
+
+def _gold(folder: Path) -> dict[str, dict[str, Any]]:
+    if not folder.is_dir():
+        raise UsageError(f"no gold folder {folder}")
+    gold = {}
+    for path in sorted(folder.glob("*.json")):
+        try:
+            gold[path.stem] = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"gold file {path} is not JSON: {exc.msg} at line {exc.lineno}") from None
+    if not gold:
+        raise UsageError(f"no gold files (*.json) in {folder}")
+    return gold
+
+
+def _notice_paths(gold: dict[str, Any], notices: Path) -> list[str]:
+    paths = []
+    for stem in gold:
+        found = [p for p in (notices / f"{stem}{s}" for s in (".txt", ".html", ".htm")) if p.exists()]
+        if not found:
+            raise UsageError(f"no text for gold {stem} in {notices}")
+        paths.append(str(found[0]))
+    return paths
+
+
+def _eval(args: argparse.Namespace) -> int:
+    gold = _gold(args.gold)
+    meta: dict[str, Any] = {"gold": str(args.gold)}
+    if args.pred:
+        if not args.pred.exists():
+            raise UsageError(f"no predictions file {args.pred}")
+        try:
+            records, evidence = read_predictions(args.pred)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        meta["pred"] = str(args.pred)
+    else:
+        backend = resolve_backend(args.backend, args.config)
+        notices = args.notices or args.gold.parent / "notices"
+        records, evidence = {}, {}
+        for path in _notice_paths(gold, notices):
+            item = next(iter(iter_documents([path])))
+            line = extract_one(backend, item).to_line()
+            records[line["doc"]] = line["record"]
+            evidence[line["doc"]] = line["evidence"]
+        meta["backend"] = backend.name
+    result = evaluate(gold, records, evidence)
+    if not args.quiet:
+        print_report(result, Console())
+    else:
+        o = result.overall
+        print(f"value precision {o.precision:.3f} recall {o.recall:.3f} F1 {o.f1:.3f}")
+    if args.report:
+        for path in write_reports(result, args.report, meta):
+            err.print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""Grounding: every value an extractor returns carries the span it was read from.
+
+A :class:`Draft` collects values with their character offsets; ``finish``
+validates the record against the schema, drops what breaks a cross-field
+rule (rather than failing the document) and returns an :class:`Extraction`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from .schema import Notice, Span, consistency_errors, iter_scalar_paths
+
+
+class GroundingError(ValueError):
+    """A value whose quote is not in the source text."""
+
+
+@dataclass
+class Extraction:
+    """A validated record and the evidence span of each non-null value."""
+
+    record: Notice
+    evidence: dict[str, Span]
+    dropped: dict[str, str] = field(default_factory=dict)
+
+    def record_json(self) -> dict[str, Any]:
+        return self.record.to_json_dict()
+
+    def evidence_json(self) -> dict[str, dict[str, Any]]:
+        return {path: span.model_dump() for path, span in self.evidence.items()}
+
+
+def find_quote(text: str, quote: str, near: int = 0) -> tuple[int, int] | None:
+    """Offsets of ``quote`` in ``text``, the occurrence nearest ``near``.
+
+    The project computes spans itself; offsets a model claims are never trusted.
+    """
+    if not quote:
+        return None
+    positions = []
+    start = text.find(quote)
+    while start != -1 and len(positions) < 200:
+        positions.append(start)
+        start = text.find(quote, start + 1)
+    if not positions:
+        return None
+    best = min(positions, key=lambda p: abs(p - near))
+    return best, best + len(quote)
+
+
+def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
+    parts = path.split(".")
+    node: Any = data
+    for i, part in enumerate(parts[:-1]):
+        nxt = parts[i + 1]
+        if isinstance(node, list):
+            idx = int(part)
+            while len(node) <= idx:
+                node.append([] if nxt.isdigit() else {})
+            node = node[idx]
+            continue
+        if part not in node or node[part] is None:
+            node[part] = [] if nxt.isdigit() else {}
+        node = node[part]
+    last = parts[-1]
+    if isinstance(node, list):
+        idx = int(last)
+        while len(node) <= idx:
+            node.append(None)
+        node[idx] = value
+    else:
+        node[last] = value
+
+
+def _delete_path(data: dict[str, Any], path: str) -> None:
+    parts = path.split(".")
+    node: Any = data
+    for part in parts[:-1]:
+        node = node[int(part)] if isinstance(node, list) else node.get(part)
+        if node is None:
+            return
+    if isinstance(node, dict):
+        node[parts[-1]] = None
+
+
+class Draft:
+    """Values found so far in one text, each with its span."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.data: dict[str, Any] = {}
+        self.evidence: dict[str, Span] = {}
+
+    def has(self, path: str) -> bool:
+        return path in self.evidence
+
+    def put(self, path: str, value: Any, start: int, end: int, *, overwrite: bool = False) -> None:
+        """Record ``value`` at dotted ``path``, read from ``text[start:end]``."""
+        if value is None or (path in self.evidence and not overwrite):
+            return
+        if not (0 <= start < end <= len(self.text)):
+            raise GroundingError(f"{path}: span {start}-{end} is outside the text")
+        _set_path(self.data, path, value)
+        self.evidence[path] = Span(start=start, end=end, quote=self.text[start:end])
+
+    def finish(self) -> Extraction:
+        """Validate; a value that breaks a schema rule is dropped, not kept."""
+        dropped: dict[str, str] = {}
+        data = self.data
+        for _ in range(20):
+            try:
+                record = Notice.model_validate(data)
+                break
+            except ValidationError as exc:
+                culprits = _culprits(exc, data)
+                if not culprits:
+                    raise
+                for path, message in culprits:
+                    dropped[path] = message
+                    _delete_path(data, path)
+                    for key in [k for k in self.evidence if k == path or k.startswith(path + ".")]:
+                        del self.evidence[key]
+        else:  # pragma: no cover - each round drops at least one field
+            raise RuntimeError("validation did not settle")
+        present = {path for path, _ in iter_scalar_paths(record.to_json_dict())}
+        evidence = {k: v for k, v in self.evidence.items() if k in present}
+        return Extraction(record=record, evidence=evidence, dropped=dropped)
+
+
+def _culprits(exc: ValidationError, data: dict[str, Any]) -> list[tuple[str, str]]:
+    """Which dotted fields to drop for a validation error.
+
+    Field errors name their field; a cross-field error is at the model level,
+    so :func:`consistency_errors` is asked which field to distrust.
+    """
+    out = [(".".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors() if e["loc"]]
+    return out or _cross_field_culprits(data)
+
+
+def _cross_field_culprits(data: dict[str, Any]) -> list[tuple[str, str]]:
+    from datetime import date
+
+    from .schema import Contact, Outcomes, Plan, Section
+
+    header = {k: v for k, v in data.items() if k not in {"plan", "outcomes", "sections", "contact"}}
+    for name in ("inspection_start", "inspection_end", "feedback_date", "publish_date"):
+        if isinstance(header.get(name), str):
+            header[name] = date.fromisoformat(header[name])
+    scratch = Notice.model_construct(
+        **header,
+        plan=Plan.model_validate(data.get("plan") or {}),
+        outcomes=Outcomes.model_validate(data.get("outcomes") or {}),
+        sections=[Section.model_validate(s) for s in data.get("sections") or []],
+        contact=Contact.model_validate(data.get("contact") or {}),
+    )
+    return consistency_errors(scratch)

@@ -1,0 +1,161 @@
+"""Normalisers for the values notices write loosely: numerals, money, dates.
+
+Every function here is total over its input type: it returns ``None`` for
+what it cannot read rather than raising, so that a rule over scraped text
+never crashes a batch.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+
+import cn2an
+
+CN_DIGITS = "〇零一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟"
+#: A number as notices write it: Arabic (with thousands separators or a
+#: decimal part) or Chinese numerals.
+NUMBER = rf"(?:\d+(?:,\d{{3}})*(?:\.\d+)?|[{CN_DIGITS}]+)"
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(ch: str) -> str:
+    folded = unicodedata.normalize("NFKC", ch)
+    return folded if len(folded) == 1 else ch
+
+
+def fold(text: str) -> str:
+    """Length-preserving NFKC: full-width punctuation and digits to ASCII.
+
+    Offsets into the folded text are offsets into the original, so rules can
+    match one shape of ``(一)`` or ``:`` and still ground spans exactly.
+    Characters whose NFKC form is longer than one are kept as they are.
+    """
+    if text.isascii():
+        return text
+    return "".join(_fold_char(ch) for ch in text)
+
+
+def parse_number(raw: str) -> Decimal | None:
+    """Read an Arabic or Chinese numeral: ``'116'``, ``'1,234'``, ``'四'``, ``'一百一十六'``, ``'两'``."""
+    s = fold(raw).strip().replace(",", "")
+    if not s:
+        return None
+    try:
+        if re.fullmatch(r"\d+(?:\.\d+)?", s):
+            return Decimal(s)
+    except InvalidOperation:  # pragma: no cover - regex guarantees a decimal
+        return None
+    if not re.fullmatch(rf"[{CN_DIGITS}]+", s):
+        return None
+    s = s.replace("两", "二")
+    if re.fullmatch(r"[〇零一二三四五六七八九]{2,}", s):  # digit-by-digit: 二〇二二
+        return Decimal("".join(str("〇一二三四五六七八九".index(c) if c != "零" else 0) for c in s))
+    try:
+        return Decimal(str(cn2an.cn2an(s, "smart")))
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+
+
+def parse_int(raw: str) -> int | None:
+    """A count: a whole, non-negative number, else ``None``."""
+    value = parse_number(raw)
+    if value is None or value != value.to_integral_value() or value < 0:
+        return None
+    return int(value)
+
+
+_MONEY_UNITS = {"元": Decimal(1), "千元": Decimal(1000), "万元": Decimal(10_000), "亿元": Decimal(100_000_000),
+                "万": Decimal(10_000), "亿": Decimal(100_000_000)}
+MONEY_UNIT = r"(?:万元|亿元|千元|元|万|亿)"
+
+
+def parse_money(number: str, unit: str) -> int | float | None:
+    """Money to yuan: ``('31.77', '万元')`` is 317700, ``('1.56', '亿元')`` is 156000000.
+
+    Decimal arithmetic, so 31.77万 is exactly 317700 and not 317699.99999.
+    """
+    value = parse_number(number)
+    factor = _MONEY_UNITS.get(fold(unit).strip())
+    if value is None or factor is None:
+        return None
+    yuan = value * factor
+    if yuan == yuan.to_integral_value():
+        return int(yuan)
+    return float(yuan)
+
+
+# --- dates -----------------------------------------------------------------
+
+#: One date as notices write it.  Groups: y, m, d for the full forms, or
+#: ``packed`` for the form that lost 年 and 月 (``2020810日``), or m, d alone.
+DATE = (
+    r"(?:(?P<y>(?:19|20)\d{2})\s*[年.\-/]\s*(?P<m>\d{1,2})\s*[月.\-/]\s*(?P<d>\d{1,2})\s*日?"
+    r"|(?P<packed>(?:19|20)\d{2}\d{2,4})日"
+    r"|(?P<m2>\d{1,2})\s*月\s*(?P<d2>\d{1,2})\s*日"
+    r"|(?P<md>\d{2,4})日)"
+)
+DATE_RE = re.compile(DATE)
+#: The same shapes without group names, for embedding in larger patterns.
+DATE_ANY = re.sub(r"\(\?P<\w+>", "(?:", DATE)
+
+
+def _valid(y: int, m: int, d: int) -> date | None:
+    try:
+        return date(y, m, d)
+    except ValueError:
+        return None
+
+
+def _split_month_day(digits: str) -> list[tuple[int, int]]:
+    """All readings of ``'810'`` or ``'1027'`` as (month, day), one-digit month first."""
+    out = []
+    for cut in (1, 2):
+        m, d = digits[:cut], digits[cut:]
+        if 1 <= len(d) <= 2 and 1 <= int(m) <= 12 and 1 <= int(d) <= 31:
+            out.append((int(m), int(d)))
+    return out
+
+
+def resolve_date(match: re.Match[str], anchor: date | None) -> tuple[date | None, bool]:
+    """Turn a :data:`DATE_RE` match into a date, inferring a missing year.
+
+    A date without a year takes the year of ``anchor`` (the nearest preceding
+    full date), moved forward a year when it would fall before it.  Returns
+    the date and whether the text carried its year.
+    """
+    g = match.groupdict()
+    if g.get("y"):
+        return _valid(int(g["y"]), int(g["m"]), int(g["d"])), True
+    if g.get("packed"):
+        digits = g["packed"]
+        year = int(digits[:4])
+        for m, d in _split_month_day(digits[4:]):
+            candidate = _valid(year, m, d)
+            if candidate and (anchor is None or candidate >= anchor):
+                return candidate, True
+        readings = _split_month_day(digits[4:])
+        return (_valid(year, *readings[0]) if readings else None), True
+    if g.get("m2"):
+        readings = [(int(g["m2"]), int(g["d2"]))]
+    else:
+        readings = _split_month_day(g["md"])
+    if anchor is None:
+        return None, False
+    for m, d in readings:
+        for year in (anchor.year, anchor.year + 1):
+            candidate = _valid(year, m, d)
+            if candidate and candidate >= anchor:
+                return candidate, False
+    return None, False
+
+
+def parse_date(text: str, anchor: date | None = None) -> date | None:
+    """Parse one date string; convenience over :func:`resolve_date`."""
+    match = DATE_RE.fullmatch(fold(text).strip())
+    if not match:
+        return None
+    return resolve_date(match, anchor)[0]

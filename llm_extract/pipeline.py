@@ -1,0 +1,73 @@
+"""Batch extraction: documents in, one output line each, nothing lost to one bad input."""
+
+from __future__ import annotations
+
+import json
+import traceback
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, TextIO
+
+from .backends import Backend, DocResult
+from .documents import BadInput, Document, iter_documents
+
+
+@dataclass
+class RunSummary:
+    counts: Counter[str] = field(default_factory=Counter)
+    lines: int = 0
+
+    def add(self, status: str) -> None:
+        self.counts[status] += 1
+        self.lines += 1
+
+
+def extract_one(backend: Backend, item: Document | BadInput) -> DocResult:
+    """Never raises: a bad input or a backend bug becomes an ``error`` result."""
+    if isinstance(item, BadInput):
+        return DocResult(item.id, "error", backend.name, error=item.error, extra={"source": item.source})
+    try:
+        result = backend.extract(item)
+    except Exception as exc:  # noqa: BLE001 - one document must not end the batch
+        last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        where = f" ({Path(last.filename).name}:{last.lineno})" if last else ""
+        result = DocResult(item.id, "error", backend.name, error=f"{type(exc).__name__}: {exc}{where}")
+    result.extra.setdefault("source", item.source)
+    return result
+
+
+def write_line(handle: TextIO, line: dict[str, Any]) -> None:
+    """One complete JSON line, flushed, so a cut run leaves no partial record."""
+    handle.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
+    handle.flush()
+
+
+def run(paths: Iterable[str | Path], backend: Backend, out: TextIO,
+        on_result: Callable[[DocResult], None] | None = None) -> RunSummary:
+    summary = RunSummary()
+    for item in iter_documents(list(paths)):
+        result = extract_one(backend, item)
+        write_line(out, result.to_line())
+        summary.add(result.status)
+        if on_result:
+            on_result(result)
+    return summary
+
+
+def read_predictions(path: Path) -> tuple[dict[str, dict[str, Any] | None], dict[str, dict[str, Any]]]:
+    """Records and evidence by document id from an output JSONL (errors as ``None``)."""
+    records: dict[str, dict[str, Any] | None] = {}
+    evidence: dict[str, dict[str, Any]] = {}
+    with path.open(encoding="utf-8") as handle:
+        for lineno, raw in enumerate(handle, 1):
+            if not raw.strip():
+                continue
+            try:
+                line = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{lineno}: not JSON ({exc.msg})") from None
+            doc = str(line.get("doc"))
+            records[doc] = line.get("record")
+            evidence[doc] = line.get("evidence") or {}
+    return records, evidence

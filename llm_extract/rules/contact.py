@@ -1,0 +1,83 @@
+"""The notice's own feedback channel (联系方式), never the web page's."""
+
+from __future__ import annotations
+
+import re
+
+from ..grounding import Draft
+from .layout import Layout
+
+_CHANNEL = re.compile(r"联系方式|联系电话|举报电话|监督电话|咨询电话|电话|邮政信箱|通信地址|通讯地址|来信地址|电子邮箱|电子信箱|邮箱|网上举报|举报网站|网址")
+_PAGE_CHROME = re.compile(r"侵权|版权|Copyright|©|ICP|备案|技术支持|主办单位|承办|网站标识|地址:.*邮编.*电话.*(?:传真|版权)")
+_INVITATION = re.compile(r"(?:意见建议|意见和建议|监督|反映|反馈)")
+PHONE = re.compile(r"(?<![\d-])(?:\(0\d{2,3}\)\s*\d{7,8}|0\d{2,3}[-\u2014\u2013]?\d{5,8}|1[3-9]\d{9}|12388)(?![\d-])")
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+_ADDRESS = re.compile(r"(?:邮政信箱|通信地址|通讯地址|来信地址|邮寄地址|信箱|地址)\s*[:]?\s*(?P<addr>[^;。:]+?)\s*(?=[;。]|$|电子|联系|网上|举报|电话)")
+_POSTCODE = re.compile(r"\s*[(,]?\s*(?:邮编|邮政编码)\s*[:]?\s*\d{6}\s*\)?\s*$")
+_WEBSITE = re.compile(
+    r"(?:网上举报|举报网站|网址|网站|网上信访|网络举报)\s*[:]?\s*(?P<url>(?:https?://)?[A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,}(?:/[\w./?=&%-]*)?)"
+)
+_URL = re.compile(r"(?:https?://)?(?:www\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+\.(?:cn|com|net|org|gov)(?:/[\w./?=&%-]*)?")
+
+
+def find_contact_line(layout: Layout, body_start: int) -> tuple[int, int] | None:
+    """The last paragraph that invites feedback and names a channel, skipping page chrome."""
+    candidates = []
+    for line in layout.lines:
+        if line.end <= body_start:
+            continue
+        text = line.text
+        if _PAGE_CHROME.search(text) or not _CHANNEL.search(text):
+            continue
+        if not (PHONE.search(text) or EMAIL.search(text) or "信箱" in text or "地址" in text):
+            continue
+        score = 2 if _INVITATION.search(text) else 0
+        score += 1 if re.search(r"联系方式|邮政信箱|电子邮箱", text) else 0
+        candidates.append((score, line.start, line.end))
+    if not candidates:
+        return None
+    best = max(c[0] for c in candidates)
+    _, start, end = [c for c in candidates if c[0] == best][-1]
+    # The channels may run on into the next lines (one per line).
+    return start, end
+
+
+def extract_contact(layout: Layout, draft: Draft, body_start: int) -> None:
+    found = find_contact_line(layout, body_start)
+    if found is None:
+        return
+    lo, hi = found
+    # allow a few short lines right after (電話/信箱 one per line)
+    for line in layout.lines:
+        if line.start >= hi and line.start - hi < 3 and len(line.text) < 80 and _CHANNEL.search(line.text) and not _PAGE_CHROME.search(line.text):
+            hi = line.end
+    folded = layout.folded
+    emails = list(EMAIL.finditer(folded, lo, hi))
+    email_spans = [(m.start(), m.end()) for m in emails]
+    n = 0
+    for m in PHONE.finditer(folded, lo, hi):
+        if any(s <= m.start() < e for s, e in email_spans):
+            continue
+        draft.put(f"contact.phones.{n}", layout.text[m.start():m.end()], m.start(), m.end())
+        n += 1
+    for i, m in enumerate(emails):
+        draft.put(f"contact.emails.{i}", layout.text[m.start():m.end()], m.start(), m.end())
+    addr = _ADDRESS.search(folded, lo, hi)
+    if addr:
+        s, e = addr.start("addr"), addr.end("addr")
+        post = _POSTCODE.search(folded, s, e)
+        if post:
+            e = post.start()
+        value = layout.text[s:e].strip()
+        if value and not EMAIL.fullmatch(value):
+            s = s + (len(layout.text[s:e]) - len(layout.text[s:e].lstrip()))
+            draft.put("contact.postal_address", value, s, s + len(value))
+    site = _WEBSITE.search(folded, lo, hi)
+    if site and not EMAIL.search(folded, site.start("url"), min(hi, site.end("url") + 1)):
+        draft.put("contact.website", layout.text[site.start("url"):site.end("url")], site.start("url"), site.end("url"))
+    else:
+        for m in _URL.finditer(folded, lo, hi):
+            if any(s <= m.start() < e for s, e in email_spans):
+                continue
+            draft.put("contact.website", layout.text[m.start():m.end()], m.start(), m.end())
+            break

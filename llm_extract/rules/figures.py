@@ -1,0 +1,241 @@
+"""Counts and money: the rectification plan and the summary paragraph's outcomes.
+
+Outcome figures are read only from the summary paragraph (the one that
+states totals for the whole rectification), never from a sub-measure deep
+in the body, which reports its own smaller numbers with the same words.
+"""
+
+from __future__ import annotations
+
+import re
+from ..grounding import Draft
+from ..normalize import MONEY_UNIT, NUMBER, parse_int, parse_money
+from .layout import Layout, Line
+
+N = rf"(?P<n>{NUMBER})"
+PERSONS = r"(?:人|名)"
+
+# --- plan ------------------------------------------------------------------
+
+PLAN_PATTERNS: dict[str, list[str]] = {
+    "problem_areas": [rf"{N}(?:个|大)方面"],
+    "problems": [rf"{N}(?:个|项|条)(?:具体|突出|主要)?问题", rf"(?:具体)?问题{N}(?:个|项|条)"],
+    "measures": [
+        rf"{N}(?:条|项|个)(?:具体)?(?:的)?整改(?:措施|举措|任务)",
+        rf"整改(?:措施|任务|举措){N}(?:条|项|个)",
+    ],
+    "problems_rectified": [
+        rf"(?:已|己)(?:经)?(?:全部|基本)?(?:完成整改|整改完成|整改到位|整改|完成|销号)(?:问题)?{N}(?:个|项|条)",
+        rf"{N}(?:个|项|条)(?:问题)?(?:已|己)(?:经)?(?:全部|基本)?(?:完成整改|整改完成|整改到位|完成|销号)",
+    ],
+}
+_PLAN_RES = {k: [re.compile(p) for p in v] for k, v in PLAN_PATTERNS.items()}
+
+
+_PLAN_CONTEXT = re.compile(r"反馈|方案|细化|梳理|分解|交办|形成|制定|对照|清单|巡视组|巡察组|指出")
+
+
+def _plan_matches(key: str, text: str, lo: int, hi: int) -> re.Match[str] | None:
+    """First match of a plan pattern; a bare 一 (一个问题, 一项任务) is prose, not a count."""
+    for r in _PLAN_RES[key]:
+        for m in r.finditer(text, lo, hi):
+            if m.group("n") != "一":
+                return m
+    return None
+
+
+def extract_plan(layout: Layout, draft: Draft, body_start: int, body_end: int) -> None:
+    """The sentence stating N个方面 / N个具体问题 / N条整改措施: the one with most of them, earliest."""
+    best: tuple[int, int, int] | None = None
+    for line in layout.lines:
+        if line.end <= body_start or line.start >= body_end:
+            continue
+        for s, e in layout.sentences(line):
+            score = sum(1 for key in ("problem_areas", "problems", "measures") if _plan_matches(key, layout.folded, s, e))
+            if score == 1 and not _PLAN_CONTEXT.search(layout.folded, s, e):
+                continue  # "有3个问题没有整改到位" deep in a finding is not the plan
+            if score and (best is None or score > best[0]):
+                best = (score, s, e)
+    if best is not None:
+        _, s, e = best
+        for key in ("problem_areas", "problems", "measures", "problems_rectified"):
+            m = _plan_matches(key, layout.folded, s, e)
+            if m:
+                draft.put(f"plan.{key}", parse_int(m.group("n")), m.start("n"), m.end("n"))
+    if draft.has("plan.problems_rectified") or best is None:
+        return
+    # problems rectified is often a sentence of its own near the plan
+    anchor = best[1]
+    for line in layout.lines:
+        if line.end <= anchor or line.start >= body_end or line.start > anchor + 3000:
+            continue
+        for s, e in layout.sentences(line):
+            sentence = layout.folded[s:e]
+            if "问题" in sentence and "整改" in sentence:
+                m = _plan_matches("problems_rectified", layout.folded, s, e)
+                if m:
+                    draft.put("plan.problems_rectified", parse_int(m.group("n")), m.start("n"), m.end("n"))
+                    return
+
+
+# --- outcomes --------------------------------------------------------------
+
+
+def _count(*words: str, after_only: bool = False) -> list[str]:
+    """``党纪处分94人``, ``党纪处分共94人`` and ``94人受到党纪处分`` for each trigger word."""
+    out = []
+    for w in words:
+        out.append(rf"{w}(?:的)?(?:共计|合计|共|累计|达)?{N}{PERSONS}(?:次)?")
+        if not after_only:
+            out.append(rf"{N}{PERSONS}(?:次)?(?:受到|给予|被给予)?{w}")
+    return out
+
+
+_NOT_PARTY = r"(?<!党纪)(?<!党纪、)(?<!党纪和)(?<!党纪及)(?<!党)"
+OUTCOME_PATTERNS: dict[str, list[str]] = {
+    "combined_discipline": _count("党纪政务处分", "党纪政纪处分", "党政纪处分", "党纪和政务处分", "党纪、政务处分", "党纪及政务处分"),
+    "party_discipline": [rf"(?<!政务)(?<!政纪)(?<!和)(?<!、){p}" for p in _count("党纪处分")],
+    "government_discipline": [rf"{_NOT_PARTY}{p}" for p in _count("政务处分", "政纪处分")],
+    "organizational_handling": _count("组织处理"),
+    "admonishment": _count("诫勉谈话", "诫勉"),
+    "education_reminder": _count("教育提醒", "提醒教育", "谈话提醒", "提醒谈话"),
+    "institutions": [
+        rf"(?:建立|完善|制定|修订|出台|修改|健全|新建)[^,。;]{{0,8}}?制度(?:共计|共)?{N}(?:项|个|件|份)",
+        rf"(?:建立|完善|制定|修订|出台|健全|新建)[^,。;]{{0,6}}?{N}(?:项|个|件|份)(?:规章)?制度",
+    ],
+}
+MONEY_PATTERNS: dict[str, list[str]] = {
+    "funds_returned": [rf"清退(?:违规)?(?:款项|资金|款物|款)?(?:共计|合计|共|累计)?(?P<n>{NUMBER})(?P<u>{MONEY_UNIT})"],
+    "funds_confiscated": [rf"收缴(?:违纪违法所得|违纪款|违规款|款项|资金|款)?(?:共计|合计|共|累计)?(?P<n>{NUMBER})(?P<u>{MONEY_UNIT})"],
+    "losses_recovered": [rf"挽回(?:其他)?(?:直接)?(?:经济)?损失(?:共计|合计|共|累计)?(?P<n>{NUMBER})(?P<u>{MONEY_UNIT})"],
+}
+_OUTCOME_RES = {k: [re.compile(p) for p in v] for k, v in OUTCOME_PATTERNS.items()}
+_MONEY_RES = {k: [re.compile(p) for p in v] for k, v in MONEY_PATTERNS.items()}
+
+PARTY_BREAKDOWN = {"党内警告": "warning", "严重警告": "serious_warning", "撤销党内职务": "removal_from_post",
+                   "留党察看": "probation", "开除党籍": "expulsion"}
+GOV_BREAKDOWN = {"警告": "warning", "记过": "demerit", "记大过": "major_demerit", "降级": "demotion",
+                 "撤职": "dismissal", "开除": "expulsion"}
+_BREAKDOWN_ITEM = re.compile(
+    rf"(?P<label>党内严重警告|党内警告|严重警告|撤销党内职务|留党察看|开除党籍|政务警告|警告|记大过|记过|降级|撤职|开除公职|开除)(?:处分)?{N}{PERSONS}"
+)
+_SUMMARY_OPENERS = re.compile(r"^(?:在(?:巡视|巡察)?整改(?:工作)?(?:中|期间|过程中)|(?:巡视|巡察)反馈(?:意见)?(?:以)?后|截至目前|截止目前|整改(?:工作开展)?以来|通过(?:巡视|巡察)?整改)")
+
+#: What may stand between a figure and the next field's trigger in one list.
+_SEP = r"[,;、]"
+
+
+def _match_field(key: str, text: str, lo: int, hi: int) -> re.Match[str] | None:
+    for r in _OUTCOME_RES.get(key, []) + _MONEY_RES.get(key, []):
+        m = r.search(text, lo, hi)
+        if m:
+            return m
+    return None
+
+
+def summary_score(layout: Layout, line: Line) -> int:
+    found = sum(1 for key in list(_OUTCOME_RES) + list(_MONEY_RES) if _match_field(key, layout.folded, line.start, line.end))
+    if found and _SUMMARY_OPENERS.search(line.text):
+        found += 2
+    return found
+
+
+def find_summary(layout: Layout, body_start: int, body_end: int) -> Line | None:
+    """The paragraph with the most outcome figures (at least two), earliest on ties."""
+    best: tuple[int, Line] | None = None
+    for line in layout.lines:
+        if line.end <= body_start or line.start >= body_end:
+            continue
+        score = summary_score(layout, line)
+        if score >= 2 and (best is None or score > best[0]):
+            best = (score, line)
+    return best[1] if best else None
+
+
+def _breakdown(layout: Layout, draft: Draft, after: int, hi: int, default: str) -> None:
+    """A parenthetical right after a discipline total: (党内警告53人,严重警告30人,...)."""
+    text = layout.folded
+    m = re.compile(r"\s*\((?:其中)?(?P<body>[^()]{2,200})\)").match(text, after, hi)
+    if not m:
+        return
+    for item in _BREAKDOWN_ITEM.finditer(text, m.start("body"), m.end("body")):
+        label = item.group("label")
+        if label in PARTY_BREAKDOWN or label == "党内严重警告":
+            key, field = "party_discipline_breakdown", PARTY_BREAKDOWN.get(label, "serious_warning")
+        elif label in GOV_BREAKDOWN or label in {"政务警告", "开除公职"}:
+            key, field = "government_discipline_breakdown", GOV_BREAKDOWN.get(label, {"政务警告": "warning", "开除公职": "expulsion"}.get(label, ""))
+        else:  # pragma: no cover - the regex admits only the labels above
+            continue
+        if default == "party" and key == "government_discipline_breakdown" and label == "警告":
+            continue
+        draft.put(f"outcomes.{key}.{field}", parse_int(item.group("n")), item.start("n"), item.end("n"))
+
+
+def extract_outcomes(layout: Layout, draft: Draft, body_start: int, body_end: int) -> None:
+    summary = find_summary(layout, body_start, body_end)
+    if summary is not None:
+        lo, hi = summary.start, summary.end
+        for key in _OUTCOME_RES:
+            m = _match_field(key, layout.folded, lo, hi)
+            if m is None:
+                continue
+            draft.put(f"outcomes.{key}", parse_int(m.group("n")), m.start("n"), m.end("n"))
+            if key in ("party_discipline", "government_discipline", "combined_discipline"):
+                _breakdown(layout, draft, m.end(), hi, "party" if key == "party_discipline" else "any")
+        for key in _MONEY_RES:
+            m = _match_field(key, layout.folded, lo, hi)
+            if m is None:
+                continue
+            draft.put(f"outcomes.{key}", parse_money(m.group("n"), m.group("u")), m.start("n"), m.end("u"))
+    _extract_handover(layout, draft, body_start, body_end, summary)
+
+
+# --- petitions and clues handed over by the team ---------------------------
+
+_PETITION = r"(?:信访(?:举报)?(?:件|积案|案件|问题|事项)?|来信来访件|举报件|检举控告件)"
+_CLUE = r"(?:问题线索|线索)"
+_CLOSED = re.compile(rf"(?:已|均已|全部)?(?:办结|完结|办理完毕|处置完毕|查结)(?:了)?(?:共)?{N}件")
+_ALL_CLOSED = re.compile(r"(?:已)?全部(?:办结|完结|办理完毕)")
+
+
+def _received(kind: str) -> list[re.Pattern[str]]:
+    return [re.compile(rf"{N}件{kind}"), re.compile(rf"{kind}(?:共计|共)?{N}件")]
+
+
+def _extract_handover(layout: Layout, draft: Draft, body_start: int, body_end: int, summary: Line | None) -> None:
+    """信访件 and 问题线索 handed over by the team, and how many were closed."""
+    lines = [summary] if summary is not None else []
+    lines += [ln for ln in layout.lines if body_start <= ln.start < body_end and ln is not summary]
+    for field, kind in (("petitions", _PETITION), ("clues", _CLUE)):
+        done = False
+        for line in lines:
+            if done:
+                break
+            for s, e in layout.sentences(line):
+                sentence = layout.folded[s:e]
+                if "移交" not in sentence and "转交" not in sentence and line is not summary:
+                    continue
+                for r in _received(kind):
+                    m = r.search(layout.folded, s, e)
+                    if not m:
+                        continue
+                    other = _PETITION if field == "clues" else _CLUE
+                    if re.search(rf"{other}[和及与、]{kind}|{kind}[和及与、]{other}", sentence):
+                        continue  # a combined count cannot be split between the two fields
+                    draft.put(f"outcomes.{field}_received", parse_int(m.group("n")), m.start("n"), m.end("n"))
+                    closed = _CLOSED.search(layout.folded, m.end(), _next_sentence_end(layout, e))
+                    if closed:
+                        draft.put(f"outcomes.{field}_closed", parse_int(closed.group("n")), closed.start("n"), closed.end("n"))
+                    done = True
+                    break
+                if done:
+                    break
+
+
+def _next_sentence_end(layout: Layout, end: int) -> int:
+    """Closing counts often follow in the next clause: "...32件问题线索, ...已办结32件"."""
+    line = layout.line_at(max(0, end - 1))
+    hi = line.end if line else len(layout.folded)
+    m = re.compile(r"。").search(layout.folded, end, hi)
+    return m.end() if m else hi
+

@@ -1,0 +1,71 @@
+"""The shape of a notice as lines and sentences, with offsets into the source.
+
+Rules match against the *folded* text (:func:`llm_extract.normalize.fold`),
+which has the same length as the source, so a match's offsets are the
+source's offsets.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from ..normalize import fold
+
+
+@dataclass(frozen=True)
+class Line:
+    start: int
+    end: int
+    text: str  # folded, stripped
+
+
+_SENTENCE_END = re.compile(r"[。!?;]")
+
+
+class Layout:
+    """One text, its folded twin, and its non-empty lines."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.folded = fold(text)
+
+    @cached_property
+    def lines(self) -> list[Line]:
+        out = []
+        pos = 0
+        for raw in self.folded.splitlines(keepends=True):
+            stripped = raw.strip()
+            if stripped:
+                lead = len(raw) - len(raw.lstrip())
+                out.append(Line(pos + lead, pos + lead + len(stripped), stripped))
+            pos += len(raw)
+        return out
+
+    def line_at(self, offset: int) -> Line | None:
+        for line in self.lines:
+            if line.start <= offset < line.end:
+                return line
+        return None
+
+    def sentence_bounds(self, offset: int) -> tuple[int, int]:
+        """The sentence (within its line) around ``offset``: from after the previous 。 to the next."""
+        line = self.line_at(offset)
+        lo, hi = (line.start, line.end) if line else (0, len(self.folded))
+        start = lo
+        for m in _SENTENCE_END.finditer(self.folded, lo, offset):
+            start = m.end()
+        m = _SENTENCE_END.search(self.folded, offset, hi)
+        end = m.end() if m else hi
+        return start, end
+
+    def sentences(self, line: Line) -> list[tuple[int, int]]:
+        out = []
+        start = line.start
+        for m in _SENTENCE_END.finditer(self.folded, line.start, line.end):
+            out.append((start, m.end()))
+            start = m.end()
+        if start < line.end:
+            out.append((start, line.end))
+        return out
