@@ -75,16 +75,13 @@ def decode(data: bytes) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    if len(data) >= 4:
-        sample = data[:4096]
-        zeros_odd = sample[1::2].count(0) / max(1, len(sample[1::2]))
-        zeros_even = sample[0::2].count(0) / max(1, len(sample[0::2]))
-        for ratio, name in ((zeros_odd, "utf-16-le"), (zeros_even, "utf-16-be")):
-            if ratio > 0.3:
-                try:
-                    return data.decode(name), name
-                except UnicodeDecodeError:
-                    pass
+    for name in _utf16_guess(data):
+        try:
+            text = data.decode(name)
+        except UnicodeDecodeError:
+            continue
+        if _looks_like_text(text):
+            return text, name
     if b"\x00" in data[:8192]:
         raise InputError("binary file (NUL bytes, not text in any known encoding)")
     best = from_bytes(data[:200_000]).best()
@@ -100,6 +97,23 @@ def decode(data: bytes) -> tuple[str, str]:
         if name in {"gb18030", "gbk", "gb2312", "big5", "cp950"} or _looks_like_text(text):
             return text, name
     raise InputError("not text: no encoding decodes it (tried UTF-8, UTF-16, GB18030, Big5)")
+
+
+_UTF16_HIGH = frozenset([0x00, 0x20, 0x30, 0xFF, *range(0x4E, 0xA0)])
+
+
+def _utf16_guess(data: bytes) -> list[str]:
+    """BOM-less UTF-16: the high byte of nearly every code unit is ASCII's 00,
+    CJK's 4E-9F, CJK punctuation's 30 or full-width's FF."""
+    if len(data) < 4 or len(data) % 2:
+        return []
+    sample = data[:8192]
+    out = []
+    for offset, name in ((1, "utf-16-le"), (0, "utf-16-be")):
+        high = sample[offset::2]
+        if sum(b in _UTF16_HIGH for b in high) / len(high) >= 0.9:
+            out.append(name)
+    return out
 
 
 def _looks_like_text(text: str) -> bool:

@@ -20,7 +20,7 @@ TEAM_RE = re.compile(
 #: "... 对 X 开展了/进行了 ... 巡视" – the inspected unit and the kind of inspection.
 TARGET_RE = re.compile(
     r"(?:对|进驻)(?P<target>[^,。;:!?]{1,50}?)(?:\([^()]{0,30}\))?"
-    r"(?:党委|党组)?(?:开展了?|进行了?|实施了?|展开了?)(?P<kind>[^,。;]{0,24}?)(?:巡视|巡察)"
+    r"(?:开展了?|进行了?|实施了?|展开了?)(?P<kind>[^,。;]{0,24}?)(?:巡视|巡察)"
     r"(?P<after>[^,。;]{0,12})"
 )
 ROUND_RE = re.compile(

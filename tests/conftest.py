@@ -1,0 +1,29 @@
+"""Shared fixtures: where the bundled notices, gold files and test data are."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTICES = ROOT / "notices"
+GOLD = ROOT / "gold"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="session")
+def sample_texts() -> dict[str, str]:
+    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(NOTICES.glob("*.txt"))}
+
+
+@pytest.fixture(scope="session")
+def gold() -> dict[str, dict]:
+    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(GOLD.glob("*.json"))}
+
+
+@pytest.fixture(scope="session")
+def county_notice() -> str:
+    """A made-up county-level 专项巡察 notice in the Shandong/Hunan layout, with page chrome."""
+    return (DATA / "county_special.txt").read_text(encoding="utf-8")

@@ -1,0 +1,74 @@
+"""Numerals, money and dates as notices write them."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given, strategies as st
+
+from llm_extract.normalize import fold, parse_date, parse_int, parse_money
+
+
+@pytest.mark.parametrize("raw, value", [
+    ("四", 4), ("十四", 14), ("一百一十六", 116), ("两", 2), ("26", 26), ("1,234", 1234), ("２６", 26),
+])
+def test_counts_in_arabic_or_chinese(raw: str, value: int) -> None:
+    assert parse_int(raw) == value
+
+
+@pytest.mark.parametrize("raw", ["", "abc", "1.5", "三点五"])
+def test_what_is_not_a_count_is_none(raw: str) -> None:
+    assert parse_int(raw) is None
+
+
+@pytest.mark.parametrize("number, unit, yuan", [
+    ("31.77", "万元", 317700), ("1.56", "亿元", 156000000), ("258", "万元", 2580000), ("3000", "元", 3000),
+    ("30.45", "万元", 304500), ("0.01", "元", 0.01),
+])
+def test_money_to_yuan(number: str, unit: str, yuan: float) -> None:
+    assert parse_money(number, unit) == yuan
+
+
+@given(st.integers(min_value=0, max_value=10**7), st.integers(min_value=0, max_value=99))
+def test_wan_yuan_is_exact_for_any_two_decimals(whole: int, cents: int) -> None:
+    # 31.77万元 must be 317700, not 317699.99999: Decimal, not float
+    assert parse_money(f"{whole}.{cents:02d}", "万元") == whole * 10_000 + cents * 100
+
+
+@given(st.integers(min_value=0, max_value=99_999_999))
+def test_chinese_numerals_round_trip(n: int) -> None:
+    import cn2an
+
+    assert parse_int(cn2an.an2cn(n)) == n
+
+
+def test_full_dates_and_dates_that_take_the_preceding_year() -> None:
+    assert parse_date("2022年2月28日") == date(2022, 2, 28)
+    assert parse_date("3月31日", anchor=date(2022, 2, 28)) == date(2022, 3, 31)
+    # moved forward a year when it would fall before the date it follows
+    assert parse_date("1月13日", anchor=date(2022, 11, 14)) == date(2023, 1, 13)
+    assert parse_date("5月9日") is None  # no year and nothing to take it from
+
+
+def test_dates_that_lost_their_year_and_month_characters() -> None:
+    # one sample reads 2020810日至929日 for 2020年8月10日至9月29日
+    start = parse_date("2020810日")
+    assert start == date(2020, 8, 10)
+    assert parse_date("929日", anchor=start) == date(2020, 9, 29)
+    assert parse_date("20201027日") == date(2020, 10, 27)
+
+
+@given(st.dates(min_value=date(1990, 1, 1), max_value=date(2099, 12, 31)), st.integers(min_value=0, max_value=300))
+def test_a_yearless_date_is_never_before_its_anchor(anchor: date, days: int) -> None:
+    later = anchor + timedelta(days=days)
+    assert parse_date(f"{later.month}月{later.day}日", anchor=anchor) == later
+
+
+@given(st.text())
+def test_fold_keeps_length_so_offsets_stay_valid(text: str) -> None:
+    assert len(fold(text)) == len(text)
+
+
+def test_fold_turns_full_width_punctuation_to_ascii() -> None:
+    assert fold("（一）联系电话：０５７９") == "(一)联系电话:0579"
