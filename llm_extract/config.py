@@ -1,18 +1,66 @@
-"""Backends named in a TOML config file; ``rules`` needs none."""
+"""Backends named in a TOML config file; ``rules`` needs none.
+
+```toml
+[backends.deepseek]
+base_url = "https://api.deepseek.com/v1"
+model = "deepseek-chat"
+api_key_env = "DEEPSEEK_API_KEY"   # the key itself never goes in the file
+mode = "tools"                     # json_schema, tools, json, md_json
+```
+
+Shipped presets (:data:`PRESETS`) can be used by name or overridden field by
+field in ``llm_extract.toml`` (or ``--config FILE``).
+"""
 
 from __future__ import annotations
 
+import os
 import tomllib
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from .backends import Backend, RulesBackend
-
 DEFAULT_CONFIG = Path("llm_extract.toml")
+MODES = ("json_schema", "tools", "json", "md_json")
 
 
 class ConfigError(ValueError):
     """A config file or backend name that cannot be used."""
+
+
+@dataclass(frozen=True)
+class BackendConfig:
+    name: str
+    base_url: str
+    model: str
+    api_key_env: str | None = None
+    mode: str = "json_schema"
+    temperature: float = 0.0
+    max_tokens: int = 4096
+    timeout: float = 120.0
+    max_retries: int = 2  # re-asks after a validation failure
+    transport_retries: int = 4  # retries of 429, 5xx, timeouts, resets
+    concurrency: int = 4
+    context_chars: int = 12_000  # longest excerpt of a notice sent in one request
+    retry_after_cap: float = 60.0  # never sleep longer than this for one Retry-After
+    prompt_dir: str | None = None
+
+    def api_key(self) -> str | None:
+        return os.environ.get(self.api_key_env) if self.api_key_env else None
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "openai": {"base_url": "https://api.openai.com/v1", "model": "gpt-4o-mini", "api_key_env": "OPENAI_API_KEY",
+               "mode": "json_schema"},
+    "deepseek": {"base_url": "https://api.deepseek.com/v1", "model": "deepseek-chat",
+                 "api_key_env": "DEEPSEEK_API_KEY", "mode": "tools"},
+    "qwen": {"base_url": "https://dashscope.aliyuncs.com/compatible-mode/v1", "model": "qwen-plus",
+             "api_key_env": "DASHSCOPE_API_KEY", "mode": "tools"},
+    "ollama": {"base_url": "http://127.0.0.1:11434/v1", "model": "qwen2.5:7b", "mode": "json_schema"},
+    "vllm": {"base_url": "http://127.0.0.1:8000/v1", "model": "Qwen/Qwen2.5-7B-Instruct", "mode": "json_schema"},
+    "llamacpp": {"base_url": "http://127.0.0.1:8080/v1", "model": "local", "mode": "json_schema",
+                 "context_chars": 6000},
+}
 
 
 def load_config(path: Path | None) -> dict[str, Any]:
@@ -29,12 +77,44 @@ def load_config(path: Path | None) -> dict[str, Any]:
         raise ConfigError(f"config {path} is not valid TOML: {exc}") from None
 
 
-def resolve_backend(name: str, config_path: Path | None = None) -> Backend:
+def backend_configs(config: dict[str, Any]) -> dict[str, BackendConfig]:
+    """Every named LLM backend: the presets, overridden and extended by the file."""
+    table = config.get("backends", {})
+    if not isinstance(table, dict):
+        raise ConfigError("[backends] must be a table of named backends")
+    known = {f.name for f in fields(BackendConfig)} - {"name"}
+    out: dict[str, BackendConfig] = {}
+    for name in [*PRESETS, *[n for n in table if n not in PRESETS]]:
+        if name == "rules":
+            continue
+        values = {**PRESETS.get(name, {}), **(table.get(name) or {})}
+        if "api_key" in values:
+            raise ConfigError(f"backend {name!r}: put the key in an environment variable and name it in api_key_env")
+        unknown = set(values) - known
+        if unknown:
+            raise ConfigError(f"backend {name!r}: unknown settings {', '.join(sorted(unknown))}")
+        missing = {"base_url", "model"} - set(values)
+        if missing:
+            raise ConfigError(f"backend {name!r}: missing {', '.join(sorted(missing))}")
+        if values.get("mode", "json_schema") not in MODES:
+            raise ConfigError(f"backend {name!r}: mode must be one of {', '.join(MODES)}")
+        try:
+            out[name] = BackendConfig(name=name, **values)
+        except TypeError as exc:
+            raise ConfigError(f"backend {name!r}: {exc}") from None
+    return out
+
+
+def resolve_backend(name: str, config_path: Path | None = None, **overrides: Any):  # type: ignore[no-untyped-def]
+    """The backend called ``name``: ``rules``, a preset, or one from the config file."""
+    from .backends import RulesBackend
+
     if name == "rules":
         return RulesBackend()
-    config = load_config(config_path)
-    backends = config.get("backends", {})
-    if name not in backends:
-        known = ", ".join(["rules", *sorted(backends)])
-        raise ConfigError(f"unknown backend {name!r}; known: {known}")
-    raise ConfigError(f"backend {name!r}: LLM backends are not available in this build")
+    configs = backend_configs(load_config(config_path))
+    if name not in configs:
+        raise ConfigError(f"unknown backend {name!r}; known: {', '.join(['rules', *configs])}")
+    cfg = replace(configs[name], **overrides) if overrides else configs[name]
+    from .client import LLMBackend
+
+    return LLMBackend(cfg)

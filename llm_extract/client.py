@@ -1,0 +1,255 @@
+"""The LLM backend: instructor over the openai client, any OpenAI-compatible server.
+
+Two loops, kept apart:
+
+* transport: 429, 5xx, timeouts and connection resets are retried by
+  tenacity inside the ``create`` function instructor calls, with exponential
+  backoff and jitter, honouring ``Retry-After``.  The model never sees them.
+* validation: an answer that fails the schema or grounding goes back to the
+  model as an error to fix (instructor's re-ask), up to ``max_retries``.
+
+Whatever the model does, the document gets the rules record for what the
+model could not ground; if the model fails outright, status ``fallback``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+import instructor
+import openai
+from instructor.core.exceptions import InstructorRetryException
+from pydantic import ValidationError
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+
+from . import rules
+from .backends import DocResult, check_notice
+from .config import BackendConfig
+from .documents import Document
+from .excerpt import build_excerpt
+from .grounding import Extraction
+from .merge import merge
+from .prompts import Prompt, load_prompt
+from .response import LLMNotice, ground, source_text
+
+INSTRUCTOR_MODES = {
+    "json_schema": instructor.Mode.JSON_SCHEMA,
+    "tools": instructor.Mode.TOOLS,
+    "json": instructor.Mode.JSON,
+    "md_json": instructor.Mode.MD_JSON,
+}
+TRANSIENT = (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError, openai.APIConnectionError)
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, TRANSIENT):
+        return True
+    return isinstance(exc, openai.APIStatusError) and exc.status_code in (408, 409, 425, 429) or (
+        isinstance(exc, openai.APIStatusError) and exc.status_code >= 500)
+
+
+def retry_after_seconds(exc: BaseException | None) -> float | None:
+    """The server's ``Retry-After`` (seconds or ``retry-after-ms``), if it sent one."""
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    try:
+        if headers.get("retry-after-ms") is not None:
+            return float(headers["retry-after-ms"]) / 1000
+        if headers.get("retry-after") is not None:
+            return float(headers["retry-after"])
+    except (TypeError, ValueError):
+        return None
+    return None
+
+
+class wait_retry_after:
+    """Exponential backoff with full jitter, or the server's Retry-After when it gives one."""
+
+    def __init__(self, initial: float = 0.5, maximum: float = 20.0, cap: float = 60.0) -> None:
+        self.initial, self.maximum, self.cap = initial, maximum, cap
+
+    def __call__(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        told = retry_after_seconds(exc)
+        if told is not None:
+            return max(0.0, min(told, self.cap))
+        ceiling = min(self.maximum, self.initial * 2 ** (state.attempt_number - 1))
+        return random.uniform(ceiling / 2, ceiling)
+
+
+@dataclass
+class CallStats:
+    """What one document's model calls cost and went through."""
+
+    requests: int = 0  # model answers received
+    transport_retries: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    raw_outputs: list[str] = field(default_factory=list)
+
+    def usage(self) -> dict[str, int]:
+        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
+                "total_tokens": self.prompt_tokens + self.completion_tokens, "requests": self.requests}
+
+
+_STATS: ContextVar[CallStats] = ContextVar("llm_extract_call_stats")
+
+
+def raw_output(completion: Any) -> str:
+    """The text the model produced: tool-call arguments or message content."""
+    try:
+        message = completion.choices[0].message
+    except (AttributeError, IndexError):
+        return ""
+    calls = getattr(message, "tool_calls", None) or []
+    if calls:
+        return calls[0].function.arguments or ""
+    return message.content or ""
+
+
+def parse_loose(raw: str) -> dict[str, Any] | None:
+    """A JSON object from a model's raw text (fenced or bare), else ``None``."""
+    fenced = re.search(r"```(?:json)?\s*(.*?)```", raw, re.S)
+    candidate = fenced.group(1) if fenced else raw
+    start, end = candidate.find("{"), candidate.rfind("}")
+    if start == -1 or end <= start:
+        return None
+    try:
+        obj = json.loads(candidate[start:end + 1])
+    except json.JSONDecodeError:
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
+def prune_to_schema(obj: dict[str, Any]) -> dict[str, Any]:
+    """Drop the parts of an answer that do not fit the response model's types."""
+    for _ in range(50):
+        try:
+            LLMNotice.model_validate(obj)  # no source text set: types only
+            return obj
+        except ValidationError as exc:
+            for error in exc.errors():
+                _drop(obj, [p for p in error["loc"]])
+    return {}
+
+
+def _drop(obj: Any, loc: list[Any]) -> None:
+    node = obj
+    for part in loc[:-1]:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return
+    last = loc[-1] if loc else None
+    if isinstance(node, dict) and last in node:
+        del node[last]
+    elif isinstance(node, list) and isinstance(last, int) and last < len(node):
+        node.pop(last)
+    elif isinstance(node, dict) and loc:
+        # an extra key or a wrong shape one level up: drop the whole entry
+        _drop(obj, loc[:-1])
+
+
+def redact(message: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if secret:
+            message = message.replace(secret, "***")
+    return re.sub(r"\bsk-[A-Za-z0-9_\-]{6,}", "sk-***", message)
+
+
+class LLMBackend:
+    """Extraction by an OpenAI-compatible model, grounded and cross-checked by rules."""
+
+    def __init__(self, cfg: BackendConfig, prompt: Prompt | None = None) -> None:
+        self.cfg = cfg
+        self.name = cfg.name
+        self.prompt = prompt or load_prompt(cfg.prompt_dir)
+        key = cfg.api_key()
+        self._secrets = [key] if key else []
+        self._client = openai.OpenAI(base_url=cfg.base_url, api_key=key or "no-key", max_retries=0,
+                                     timeout=cfg.timeout)
+        self._create = instructor.patch(create=self._transport_create, mode=INSTRUCTOR_MODES[cfg.mode])
+
+    def _transport_create(self, *args: Any, **kwargs: Any) -> Any:
+        stats = _STATS.get()
+        retrying = Retrying(
+            stop=stop_after_attempt(self.cfg.transport_retries + 1),
+            wait=wait_retry_after(cap=self.cfg.retry_after_cap),
+            retry=retry_if_exception(is_transient),
+            reraise=True,
+            before_sleep=lambda _state: setattr(stats, "transport_retries", stats.transport_retries + 1),
+        )
+        for attempt in retrying:
+            with attempt:
+                completion = self._client.chat.completions.create(*args, **kwargs)
+        stats.requests += 1
+        usage = getattr(completion, "usage", None)
+        if usage is not None:
+            stats.prompt_tokens += usage.prompt_tokens or 0
+            stats.completion_tokens += usage.completion_tokens or 0
+        stats.raw_outputs.append(raw_output(completion))
+        return completion
+
+    def ask(self, text: str) -> tuple[Extraction | None, CallStats, str | None, list[str]]:
+        """Ask the model; returns its grounded extraction (or ``None``), stats, a failure, rejections."""
+        stats = CallStats()
+        token = _STATS.set(stats)
+        rejections: list[str] = []
+        try:
+            with source_text(text):
+                answer = self._create(
+                    model=self.cfg.model,
+                    response_model=LLMNotice,
+                    messages=self.prompt.messages(build_excerpt(text, self.cfg.context_chars)),
+                    max_retries=self.cfg.max_retries,
+                    temperature=self.cfg.temperature,
+                    max_tokens=self.cfg.max_tokens,
+                )
+            extraction, _ = ground(answer.model_dump(mode="json"), text)
+            return extraction, stats, None, rejections
+        except InstructorRetryException as exc:
+            cause = exc.__cause__ or exc
+            if is_transient(cause) or isinstance(cause, openai.APIError):
+                return None, stats, redact(f"{type(cause).__name__}: {cause}", self._secrets), rejections
+            rejections = [redact(str(cause), self._secrets)[:4000]]
+            # Re-asks exhausted: keep what of the last answer is grounded, drop the rest.
+            last = parse_loose(stats.raw_outputs[-1]) if stats.raw_outputs else None
+            if last is None:
+                return None, stats, "the model's answers were not valid JSON for the schema", rejections
+            extraction, errors = ground(prune_to_schema(last), text)
+            return extraction, stats, None, rejections + errors[:50]
+        except openai.APIError as exc:
+            return None, stats, redact(f"{type(exc).__name__}: {exc}", self._secrets), rejections
+        finally:
+            _STATS.reset(token)
+
+    def extract(self, doc: Document) -> DocResult:
+        early = check_notice(doc)
+        if early is not None:
+            early.backend = self.name
+            return early
+        rules_ex = rules.extract(doc.text)
+        model_ex, stats, failure, rejections = self.ask(doc.text)
+        final, sources = merge(doc.text, rules_ex, model_ex)
+        rejected = stats.raw_outputs[-1] if (rejections or failure) and stats.raw_outputs else None
+        extra = {
+            "model": self.cfg.model,
+            "prompt": self.prompt.id,
+            "sources": sources,
+            "usage": stats.usage(),
+            "transport_retries": stats.transport_retries,
+            "reasks": max(0, stats.requests - 1),
+            "rejections": rejections,
+            "rejected_output": rejected,
+        }
+        if failure is not None:
+            return DocResult(doc.id, "fallback", self.name, extraction=final,
+                             error=f"model failed, rules record kept: {failure}", extra=extra)
+        return DocResult(doc.id, "ok", self.name, extraction=final, extra=extra)
