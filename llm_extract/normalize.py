@@ -11,7 +11,6 @@ import re
 import unicodedata
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
 
 import cn2an
 
@@ -21,10 +20,18 @@ CN_DIGITS = "〇零一二两三四五六七八九十百千万亿壹贰叁肆伍�
 NUMBER = rf"(?:\d+(?:,\d{{3}})*(?:\.\d+)?|[{CN_DIGITS}]+)"
 
 
-@lru_cache(maxsize=4096)
-def _fold_char(ch: str) -> str:
-    folded = unicodedata.normalize("NFKC", ch)
-    return folded if len(folded) == 1 else ch
+class _FoldTable(dict):
+    """``str.translate`` table computing each code point's fold once, on first sight."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        folded = unicodedata.normalize("NFKC", ch)
+        value = folded if len(folded) == 1 else ch
+        self[code] = value
+        return value
+
+
+_FOLD = _FoldTable()
 
 
 def fold(text: str) -> str:
@@ -36,7 +43,7 @@ def fold(text: str) -> str:
     """
     if text.isascii():
         return text
-    return "".join(_fold_char(ch) for ch in text)
+    return text.translate(_FOLD)
 
 
 def parse_number(raw: str) -> Decimal | None:

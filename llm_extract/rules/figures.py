@@ -32,6 +32,7 @@ PLAN_PATTERNS: dict[str, list[str]] = {
 _PLAN_RES = {k: [re.compile(p) for p in v] for k, v in PLAN_PATTERNS.items()}
 
 
+_PLAN_WORDS = re.compile(r"方面|问题|措施|任务|举措")
 _PLAN_CONTEXT = re.compile(r"反馈|方案|细化|梳理|分解|交办|形成|制定|对照|清单|巡视组|巡察组|指出")
 
 
@@ -49,6 +50,8 @@ def extract_plan(layout: Layout, draft: Draft, body_start: int, body_end: int) -
     best: tuple[int, int, int] | None = None
     for line in layout.lines:
         if line.end <= body_start or line.start >= body_end:
+            continue
+        if not _PLAN_WORDS.search(layout.folded, line.start, line.end):
             continue
         for s, e in layout.sentences(line):
             score = sum(1 for key in ("problem_areas", "problems", "measures") if _plan_matches(key, layout.folded, s, e))
@@ -133,7 +136,12 @@ def _match_field(key: str, text: str, lo: int, hi: int) -> re.Match[str] | None:
     return None
 
 
+_ANY_TRIGGER = re.compile(r"党纪|政务处分|政纪|组织处理|诫勉|提醒|制度|清退|收缴|挽回")
+
+
 def summary_score(layout: Layout, line: Line) -> int:
+    if len(set(_ANY_TRIGGER.findall(layout.folded, line.start, line.end))) < 2:
+        return 0  # cheap pre-check: a summary names at least two kinds of outcome
     found = sum(1 for key in list(_OUTCOME_RES) + list(_MONEY_RES) if _match_field(key, layout.folded, line.start, line.end))
     if found and _SUMMARY_OPENERS.search(line.text):
         found += 2
