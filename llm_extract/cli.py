@@ -58,6 +58,10 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--quiet", action="store_true")
 
     sub.add_parser("schema", help="print the JSON Schema of a record")
+
+    bk = sub.add_parser("backends", help="list backends and whether each is usable now")
+    bk.add_argument("--config", type=Path, default=None)
+    bk.add_argument("--no-probe", action="store_true", help="do not ask servers whether they answer")
     return p
 
 
@@ -71,6 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _extract(args)
         if args.command == "eval":
             return _eval(args)
+        if args.command == "backends":
+            return _backends(args)
     except (UsageError, ConfigError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         return 2
@@ -126,6 +132,26 @@ def _extract(args: argparse.Namespace) -> int:
         summary = _run_to(handle, list(args.paths), backend, args.quiet)
     if not args.quiet:
         _summary_table(summary, backend.name, args.out)
+    return 0
+
+
+def _backends(args: argparse.Namespace) -> int:
+    from .config import backend_configs, load_config
+    from .probe import probe
+
+    table = Table(title="backends")
+    for col in ("name", "model", "base_url", "mode", "key", "server", "usable"):
+        table.add_column(col)
+    table.add_row("rules", "—", "offline", "—", "not needed", "not needed", "[green]yes (default)[/green]")
+    for name, cfg in backend_configs(load_config(args.config)).items():
+        key_state = "not needed" if not cfg.api_key_env else (
+            f"{cfg.api_key_env} set" if cfg.api_key() else f"[red]{cfg.api_key_env} unset[/red]")
+        needs_key = bool(cfg.api_key_env) and not cfg.api_key()
+        server = "not probed" if args.no_probe or needs_key else probe(cfg)
+        usable = (not cfg.api_key_env or bool(cfg.api_key())) and (args.no_probe or server == "answering")
+        table.add_row(name, cfg.model, cfg.base_url, cfg.mode, key_state, server,
+                      "[green]yes[/green]" if usable else "no")
+    Console().print(table)
     return 0
 
 

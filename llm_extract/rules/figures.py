@@ -85,12 +85,12 @@ def extract_plan(layout: Layout, draft: Draft, body_start: int, body_end: int) -
 
 
 def _count(*words: str, after_only: bool = False) -> list[str]:
-    """``党纪处分94人``, ``党纪处分共94人`` and ``94人受到党纪处分`` for each trigger word."""
+    """``党纪处分94人``, ``党纪处分共94人``, ``94人受到党纪处分`` and ``对23名党员干部给予党纪处分``."""
     out = []
     for w in words:
         out.append(rf"{w}(?:的)?(?:共计|合计|共|累计|达)?{N}{PERSONS}(?:次)?")
         if not after_only:
-            out.append(rf"{N}{PERSONS}(?:次)?(?:受到|给予|被给予)?{w}")
+            out.append(rf"{N}{PERSONS}(?:次)?[^,。;、\d]{{0,8}}?(?:受到|给予|被给予|予以)?{w}")
     return out
 
 
@@ -105,12 +105,13 @@ OUTCOME_PATTERNS: dict[str, list[str]] = {
     "institutions": [
         rf"(?:建立|完善|制定|修订|出台|修改|健全|新建)[^,。;]{{0,8}}?制度(?:共计|共)?{N}(?:项|个|件|份)",
         rf"(?:建立|完善|制定|修订|出台|健全|新建)[^,。;]{{0,6}}?{N}(?:项|个|件|份)(?:规章)?制度",
+        rf"建章立制{N}(?:项|个|件)",
     ],
 }
 MONEY_PATTERNS: dict[str, list[str]] = {
-    "funds_returned": [rf"清退(?:违规)?(?:款项|资金|款物|款)?(?:共计|合计|共|累计)?(?P<n>{NUMBER})(?P<u>{MONEY_UNIT})"],
-    "funds_confiscated": [rf"收缴(?:违纪违法所得|违纪款|违规款|款项|资金|款)?(?:共计|合计|共|累计)?(?P<n>{NUMBER})(?P<u>{MONEY_UNIT})"],
-    "losses_recovered": [rf"挽回(?:其他)?(?:直接)?(?:经济)?损失(?:共计|合计|共|累计)?(?P<n>{NUMBER})(?P<u>{MONEY_UNIT})"],
+    "funds_returned": [rf"清退[^,。;、\d()]{{0,12}}?(?:共计|合计|共|累计)?(?P<n>{NUMBER})(?P<u>{MONEY_UNIT})"],
+    "funds_confiscated": [rf"收缴[^,。;、\d()]{{0,12}}?(?:共计|合计|共|累计)?(?P<n>{NUMBER})(?P<u>{MONEY_UNIT})"],
+    "losses_recovered": [rf"挽回[^,。;、\d()]{{0,10}}?损失(?:共计|合计|共|累计)?(?P<n>{NUMBER})(?P<u>{MONEY_UNIT})"],
 }
 _OUTCOME_RES = {k: [re.compile(p) for p in v] for k, v in OUTCOME_PATTERNS.items()}
 _MONEY_RES = {k: [re.compile(p) for p in v] for k, v in MONEY_PATTERNS.items()}

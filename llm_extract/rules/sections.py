@@ -144,9 +144,11 @@ def extract_sections(layout: Layout, draft: Draft, body_start: int, body_end: in
     findings: list[Heading] = []
     if top:
         for h in top:
+            if not _is_finding(layout, h):
+                continue  # how the rectification was organised, or what comes next
             if _is_wrapper(layout, h):
                 findings.extend(c for c in h.children if _is_finding(layout, c))
-            elif _is_finding(layout, h):
+            else:
                 findings.append(h)
     else:
         findings = [h for h in roots if _is_finding(layout, h)]
