@@ -35,8 +35,9 @@ def report_dict(result: EvalResult, meta: dict[str, Any] | None = None) -> dict[
 def print_report(result: EvalResult, console: Console | None = None, *, show_differences: int = 40) -> None:
     console = console or Console()
     table = Table(title="Field accuracy", show_lines=False)
-    for col in ("field", "family", "accuracy", "precision", "recall", "F1", "gold", "pred"):
-        table.add_column(col, justify="left" if col in ("field", "family") else "right")
+    table.add_column("field", overflow="fold", min_width=24)
+    for col in ("family", "accuracy", "precision", "recall", "F1", "gold", "pred"):
+        table.add_column(col, justify="left" if col == "family" else "right", no_wrap=True)
     for row in iter_rows(result):
         style = "red" if row["accuracy"] < 0.8 else "yellow" if row["accuracy"] < 1 else None
         table.add_row(row["field"], row["family"], _fmt(row["accuracy"]), _fmt(row["precision"]),

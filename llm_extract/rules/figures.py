@@ -150,15 +150,28 @@ def summary_score(layout: Layout, line: Line) -> int:
 
 
 def find_summary(layout: Layout, body_start: int, body_end: int) -> Line | None:
-    """The paragraph with the most outcome figures (at least two), earliest on ties."""
+    """The paragraph with the most outcome figures (at least two), earliest on ties.
+
+    Failing that, the paragraph reporting how the matters the team handed
+    over (移交的问题线索和信访件) were dealt with, when it states a discipline
+    total: some notices (Shandong's) give their only overall figure there.
+    """
     best: tuple[int, Line] | None = None
+    handover: Line | None = None
     for line in layout.lines:
         if line.end <= body_start or line.start >= body_end:
             continue
         score = summary_score(layout, line)
         if score >= 2 and (best is None or score > best[0]):
             best = (score, line)
-    return best[1] if best else None
+        if handover is None and _HANDOVER.search(line.text) and any(
+                _match_field(k, layout.folded, line.start, line.end) for k in _DISCIPLINE):
+            handover = line
+    return best[1] if best else handover
+
+
+_HANDOVER = re.compile(r"移交.{0,20}(?:问题线索|信访)")
+_DISCIPLINE = ("combined_discipline", "party_discipline", "government_discipline")
 
 
 def _breakdown(layout: Layout, draft: Draft, after: int, hi: int, default: str) -> None:
