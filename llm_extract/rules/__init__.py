@@ -21,7 +21,7 @@ def body_end(layout: Layout, body_start: int) -> int:
     contact = find_contact_line(layout, body_start)
     if contact is not None:
         return contact[0]
-    signature, date_line = find_signature(layout)
+    signature, date_line = find_signature(layout, body_start)
     for line in (signature, date_line):
         if line is not None:
             return line.start

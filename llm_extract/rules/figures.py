@@ -101,7 +101,7 @@ OUTCOME_PATTERNS: dict[str, list[str]] = {
     "government_discipline": [rf"{_NOT_PARTY}{p}" for p in _count("政务处分", "政纪处分")],
     "organizational_handling": _count("组织处理"),
     "admonishment": _count("诫勉谈话", "诫勉"),
-    "education_reminder": _count("教育提醒", "提醒教育", "谈话提醒", "提醒谈话"),
+    "education_reminder": _count("教育提醒", "提醒教育"),
     "institutions": [
         rf"(?:建立|完善|制定|修订|出台|修改|健全|新建)[^,。;]{{0,8}}?制度(?:共计|共)?{N}(?:项|个|件|份)",
         rf"(?:建立|完善|制定|修订|出台|健全|新建)[^,。;]{{0,6}}?{N}(?:项|个|件|份)(?:规章)?制度",

@@ -81,9 +81,13 @@ def extract_issuer(layout: Layout, draft: Draft, signature: Line | None) -> None
             draft.put("issuer", layout.text[span.start:span.start + m.end(1)], span.start, span.start + m.end(1))
 
 
-def find_signature(layout: Layout) -> tuple[Line | None, Line | None]:
-    """The signature line and the date line under it, searched from the end."""
-    lines = layout.lines
+def find_signature(layout: Layout, body_start: int = 0) -> tuple[Line | None, Line | None]:
+    """The signature line and the date line under it, searched from the end.
+
+    Only lines after the opening sentence count: a page's own date above the
+    notice is not its signature.
+    """
+    lines = [line for line in layout.lines if line.start > body_start] if body_start else layout.lines
     tail = lines[-15:]
     for i in range(len(tail) - 1, -1, -1):
         line = tail[i]
@@ -128,6 +132,8 @@ def extract_header(layout: Layout, draft: Draft) -> int:
             if team.group("num"):
                 num = parse_int(team.group("num"))
                 draft.put("team_number", num, team.start("num"), team.end("num"))
+        if re.search(rf"等(?:\d+|[{CN_ORD}]+)(?:个|家)|、.+、", target):
+            target = ""  # one notice covering several units has no single target
         if target:
             draft.put("target", layout.text[t_start:t_start + len(target)], t_start, t_start + len(target))
         kind_start, kind_end = opening.start("kind"), opening.end("after")
@@ -142,7 +148,7 @@ def extract_header(layout: Layout, draft: Draft) -> int:
         _extract_dates(layout, draft, s_start, s_end, opening)
     extract_title(layout, draft, body_start)
     _extract_round(layout, draft, body_start)
-    signature, sig_date = find_signature(layout)
+    signature, sig_date = find_signature(layout, body_start)
     extract_issuer(layout, draft, signature)
     _extract_publish_date(layout, draft, sig_date)
     return body_start

@@ -94,7 +94,8 @@ def _headline(layout: Layout, h: Heading) -> tuple[int, int]:
 
 _OPEN_QUOTES = "“\"「『"
 _CLOSE_QUOTES = "”\"」』"
-_TITLE_SUFFIXES = ("问题的整改情况", "问题整改情况", "问题整改进展情况", "的整改情况", "整改进展情况", "整改情况", "方面问题", "方面")
+_TITLE_SUFFIXES = ("问题的整改情况", "问题整改情况", "问题整改进展情况", "问题的整改", "的整改情况", "整改进展情况", "整改情况",
+                   "方面问题", "方面")
 
 
 def clean_title(layout: Layout, start: int, end: int, *, item: bool = False) -> tuple[int, int]:
@@ -102,6 +103,8 @@ def clean_title(layout: Layout, start: int, end: int, *, item: bool = False) -> 
     folded = layout.folded
     while start < end and folded[end - 1] in "。,;:!? ":
         end -= 1
+    if folded.startswith("在", start) and folded[start + 1:start + 2] in _OPEN_QUOTES:
+        start += 1  # 在“…”方面
     about = folded.startswith("关于", start)
     if about:
         start += 2
@@ -113,6 +116,11 @@ def clean_title(layout: Layout, start: int, end: int, *, item: bool = False) -> 
                 if s.endswith(suffix) and len(s) > len(suffix):
                     end -= len(suffix)
                     break
+        s = folded[start:end]
+        for suffix in ("问题的整改情况", "问题的整改", "问题整改"):
+            if item and s.endswith(suffix) and len(s) > len(suffix):
+                end -= len(suffix)
+                break
         s = folded[start:end]
         if (about or item) and s.endswith("的问题") and len(s) > 3:
             end -= 3
