@@ -15,6 +15,7 @@ model could not ground; if the model fails outright, status ``fallback``.
 from __future__ import annotations
 
 import json
+import logging
 import random
 import re
 from contextvars import ContextVar
@@ -23,7 +24,7 @@ from typing import Any
 
 import instructor
 import openai
-from instructor.core.exceptions import InstructorRetryException
+from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
 from pydantic import ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
@@ -43,6 +44,9 @@ INSTRUCTOR_MODES = {
     "json": instructor.Mode.JSON,
     "md_json": instructor.Mode.MD_JSON,
 }
+# instructor logs every failed attempt at ERROR; this module reports them in the output line instead
+logging.getLogger("instructor").setLevel(logging.CRITICAL)
+
 TRANSIENT = (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError, openai.APIConnectionError)
 
 
@@ -225,6 +229,9 @@ class LLMBackend:
                 return None, stats, "the model's answers were not valid JSON for the schema", rejections
             extraction, errors = ground(prune_to_schema(last), text)
             return extraction, stats, None, rejections + errors[:50]
+        except IncompleteOutputException:
+            # cut at max_tokens: what came is not JSON; nothing of it can be grounded
+            return None, stats, f"the model's answer was cut at max_tokens={self.cfg.max_tokens}", rejections
         except openai.APIError as exc:
             return None, stats, redact(f"{type(exc).__name__}: {exc}", self._secrets), rejections
         finally:
