@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from . import rules
 from .documents import Document
 from .grounding import Extraction
+from .normalize import fold
 from .schema import Notice
 
 STATUSES = ("ok", "fallback", "error", "not_a_notice")
@@ -58,7 +59,8 @@ def check_notice(doc: Document) -> DocResult | None:
     """A result for what is not a notice at all (empty, or no inspection wording); else ``None``."""
     if not doc.text.strip():
         return DocResult(doc.id, "error", "", error="empty document: no text after decoding")
-    if not (_NOTICE_WORDS.search(doc.text) and _RECTIFY_WORDS.search(doc.text)):
+    folded = fold(doc.text)
+    if not (_NOTICE_WORDS.search(folded) and _RECTIFY_WORDS.search(folded)):
         return DocResult(doc.id, "not_a_notice", "", extraction=Extraction(Notice(), {}),
                          error="no 巡视/巡察 and 整改 wording: not a rectification notice")
     return None

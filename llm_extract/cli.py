@@ -22,7 +22,7 @@ from . import __version__
 from .backends import DocResult
 from .config import ConfigError, resolve_backend
 from .documents import iter_documents
-from .pipeline import RunSummary, extract_one, read_predictions, write_line
+from .pipeline import JsonlWriter, OutputError, RunSummary, extract_one, read_predictions
 from .report import print_report, write_reports
 from .schema import json_schema_text
 from .scoring import evaluate
@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--config", type=Path, default=None, help="backends config (default: ./llm_extract.toml if present)")
     ex.add_argument("--out", default="-", help="output JSONL file (default: standard output)")
     ex.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
+    ex.add_argument("--strict", action="store_true",
+                    help="exit 1 when any input ended with status error (for pipelines that must stop)")
 
     ev = sub.add_parser("eval", help="score predictions (or a backend) against gold files")
     ev.add_argument("--gold", type=Path, required=True, help="folder of gold/<notice>.json")
@@ -77,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _eval(args)
         if args.command == "backends":
             return _backends(args)
-    except (UsageError, ConfigError) as exc:
+    except (UsageError, ConfigError, OutputError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         return 2
     except KeyboardInterrupt:
@@ -95,11 +97,12 @@ def _progress(quiet: bool) -> Progress:
 def _run_to(handle: Any, paths: list[str], backend: Any, quiet: bool) -> RunSummary:
     items = list(iter_documents(paths))
     summary = RunSummary()
+    writer = JsonlWriter(handle)
     with _progress(quiet) as progress:
         task = progress.add_task("extracting", total=len(items), counts="")
         for item in items:
             result: DocResult = extract_one(backend, item)
-            write_line(handle, result.to_line())
+            writer.write(result.to_line())
             summary.add(result.status)
             if result.status == "error" and not quiet:
                 progress.console.print(f"[red]{result.doc_id}[/red]: {result.error}")
@@ -132,6 +135,9 @@ def _extract(args: argparse.Namespace) -> int:
         summary = _run_to(handle, list(args.paths), backend, args.quiet)
     if not args.quiet:
         _summary_table(summary, backend.name, args.out)
+    if args.strict and summary.counts.get("error"):
+        err.print(f"[red]--strict: {summary.counts['error']} input(s) failed[/red]")
+        return 1
     return 0
 
 

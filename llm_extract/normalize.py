@@ -11,6 +11,7 @@ import re
 import unicodedata
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import Callable
 
 import cn2an
 
@@ -20,13 +21,33 @@ CN_DIGITS = "〇零一二两三四五六七八九十百千万亿壹贰叁肆伍�
 NUMBER = rf"(?:\d+(?:,\d{{3}})*(?:\.\d+)?|[{CN_DIGITS}]+)"
 
 
+def _t2s() -> Callable[[str], str]:
+    try:
+        import opencc
+
+        return opencc.OpenCC("t2s").convert
+    except Exception:  # noqa: BLE001 - without OpenCC, traditional text is matched as it is
+        return lambda s: s
+
+
 class _FoldTable(dict):
-    """``str.translate`` table computing each code point's fold once, on first sight."""
+    """``str.translate`` table computing each code point's fold once, on first sight.
+
+    NFKC (full-width forms to ASCII), then OpenCC's traditional-to-simplified
+    mapping for a single CJK character, so pages from Big5 mirrors (巡視組)
+    match the same rules as the simplified originals (巡视组).
+    """
+
+    t2s = staticmethod(_t2s())
 
     def __missing__(self, code: int) -> str:
         ch = chr(code)
         folded = unicodedata.normalize("NFKC", ch)
         value = folded if len(folded) == 1 else ch
+        if 0x3400 <= ord(value) <= 0x9FFF or 0xF900 <= ord(value) <= 0xFAFF:
+            simple = self.t2s(value)
+            if len(simple) == 1:
+                value = simple
         self[code] = value
         return value
 
@@ -35,7 +56,7 @@ _FOLD = _FoldTable()
 
 
 def fold(text: str) -> str:
-    """Length-preserving NFKC: full-width punctuation and digits to ASCII.
+    """Length-preserving NFKC (and traditional to simplified): full-width punctuation and digits to ASCII.
 
     Offsets into the folded text are offsets into the original, so rules can
     match one shape of ``(一)`` or ``:`` and still ground spans exactly.

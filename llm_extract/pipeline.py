@@ -37,18 +37,67 @@ def extract_one(backend: Backend, item: Document | BadInput) -> DocResult:
     return result
 
 
+class OutputError(OSError):
+    """The output could not be written (disk full, closed pipe); the file keeps its complete lines."""
+
+
+class JsonlWriter:
+    """Writes one complete, flushed line per document.
+
+    If a write fails part-way (ENOSPC), the file is cut back to the end of the
+    last complete line, so what is on disk stays valid JSONL.
+    """
+
+    def __init__(self, handle: TextIO) -> None:
+        self.handle = handle
+        self.lines = 0
+        try:
+            self._good = handle.tell() if handle.seekable() else None
+        except OSError:
+            self._good = None
+
+    def write(self, line: dict[str, Any]) -> None:
+        data = json.dumps(line, ensure_ascii=False, default=str) + "\n"
+        try:
+            self.handle.write(data)
+            self.handle.flush()
+        except OSError as exc:
+            self._cut_back()
+            raise OutputError(exc.errno, f"cannot write the output after {self.lines} lines: "
+                                         f"{exc.strerror or exc}") from None
+        self.lines += 1
+        if self._good is not None:
+            try:
+                self._good = self.handle.tell()
+            except OSError:
+                self._good = None
+
+    def _cut_back(self) -> None:
+        if self._good is None:
+            return
+        try:
+            buffer = getattr(self.handle, "buffer", None)
+            raw = getattr(buffer, "raw", None)
+            fd = raw.fileno() if raw is not None else self.handle.fileno()
+            import os
+
+            os.ftruncate(fd, self._good)
+        except (OSError, ValueError, AttributeError):
+            pass
+
+
 def write_line(handle: TextIO, line: dict[str, Any]) -> None:
     """One complete JSON line, flushed, so a cut run leaves no partial record."""
-    handle.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
-    handle.flush()
+    JsonlWriter(handle).write(line)
 
 
 def run(paths: Iterable[str | Path], backend: Backend, out: TextIO,
         on_result: Callable[[DocResult], None] | None = None) -> RunSummary:
     summary = RunSummary()
+    writer = JsonlWriter(out)
     for item in iter_documents(list(paths)):
         result = extract_one(backend, item)
-        write_line(out, result.to_line())
+        writer.write(result.to_line())
         summary.add(result.status)
         if on_result:
             on_result(result)

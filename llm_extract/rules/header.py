@@ -88,7 +88,14 @@ def find_signature(layout: Layout, body_start: int = 0) -> tuple[Line | None, Li
     notice is not its signature.
     """
     lines = [line for line in layout.lines if line.start > body_start] if body_start else layout.lines
-    tail = lines[-15:]
+    from .contact import find_contact_line  # the signature stands under the contact line
+
+    contact = find_contact_line(layout, body_start)
+    if contact is not None:
+        after = [line for line in lines if line.start >= contact[1]][:8]
+        tail = [line for line in lines if line.start >= contact[0]][:1] + after
+    else:
+        tail = lines[-15:]
     for i in range(len(tail) - 1, -1, -1):
         line = tail[i]
         m = DATE_RE.fullmatch(line.text)
