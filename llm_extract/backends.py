@@ -47,6 +47,8 @@ class DocResult:
 
 class Backend(Protocol):
     name: str
+    fingerprint: str  # what decides a record: runs with the same fingerprint can reuse each other's lines
+    concurrency: int
 
     def extract(self, doc: Document) -> DocResult: ...
 
@@ -70,6 +72,13 @@ class RulesBackend:
     """Deterministic regex-and-layout extraction (:mod:`llm_extract.rules`)."""
 
     name = "rules"
+    concurrency = 1  # CPU-bound: threads would only contend for the GIL
+
+    @property
+    def fingerprint(self) -> str:
+        from . import __version__
+
+        return f"rules@{__version__}"
 
     def extract(self, doc: Document) -> DocResult:
         early = check_notice(doc)

@@ -10,12 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from contextlib import ExitStack
+import time
 from pathlib import Path
 from typing import Any, Sequence
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from . import __version__
@@ -47,6 +47,12 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
     ex.add_argument("--strict", action="store_true",
                     help="exit 1 when any input ended with status error (for pipelines that must stop)")
+    ex.add_argument("--retry-errors", action="store_true", help="redo documents whose earlier line is an error")
+    ex.add_argument("--overwrite", action="store_true", help="start the output afresh instead of resuming it")
+    ex.add_argument("--concurrency", type=int, default=None, help="documents in flight (default: the backend's)")
+    ex.add_argument("--shard", default=None, metavar="I/N", help="take only this machine's share of the inputs")
+    ex.add_argument("--no-cache", action="store_true", help="do not read or write cached model answers")
+    ex.add_argument("--cache", type=Path, default=None, help="answer cache file (default .llm_extract_cache/answers.sqlite)")
 
     ev = sub.add_parser("eval", help="score predictions (or a backend) against gold files")
     ev.add_argument("--gold", type=Path, required=True, help="folder of gold/<notice>.json")
@@ -57,6 +63,8 @@ def _parser() -> argparse.ArgumentParser:
                     help="where the gold notices' texts are (default: the notices/ folder beside --gold)")
     ev.add_argument("--config", type=Path, default=None)
     ev.add_argument("--report", type=Path, default=None, help="write report.json and report.md here")
+    ev.add_argument("--no-cache", action="store_true", help="do not read or write cached model answers")
+    ev.add_argument("--cache", type=Path, default=None)
     ev.add_argument("--quiet", action="store_true")
 
     sub.add_parser("schema", help="print the JSON Schema of a record")
@@ -116,23 +124,19 @@ def _summary_table(summary: RunSummary, backend: str, out: str) -> None:
     table.add_column("documents", justify="right")
     for status, n in sorted(summary.counts.items()):
         table.add_row(status, str(n))
-    table.add_row("[bold]total[/bold]", f"[bold]{summary.lines}[/bold]")
+    table.add_row("[bold]total[/bold]", f"[bold]{summary.lines + summary.counts.get('skipped', 0)}[/bold]")
+    for key, value in (summary.usage or {}).items():
+        table.add_row(f"[dim]{key}[/dim]", f"{value:,.4f}" if key == "cost" else f"{int(value):,}")
     err.print(table)
 
 
 def _extract(args: argparse.Namespace) -> int:
     backend = resolve_backend(args.backend, args.config)
-    with ExitStack() as stack:
-        if args.out == "-":
-            handle = sys.stdout
-        else:
-            out = Path(args.out)
-            try:
-                out.parent.mkdir(parents=True, exist_ok=True)
-                handle = stack.enter_context(out.open("w", encoding="utf-8"))
-            except OSError as exc:
-                raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
-        summary = _run_to(handle, list(args.paths), backend, args.quiet)
+    _attach_cache(backend, args)
+    if args.out == "-":
+        summary = _run_to(sys.stdout, list(args.paths), backend, args.quiet)
+    else:
+        summary = _run_file(args, backend)
     if not args.quiet:
         _summary_table(summary, backend.name, args.out)
     if args.strict and summary.counts.get("error"):
@@ -141,24 +145,72 @@ def _extract(args: argparse.Namespace) -> int:
     return 0
 
 
-def _backends(args: argparse.Namespace) -> int:
-    from .config import backend_configs, load_config
-    from .probe import probe
+def _attach_cache(backend: Any, args: argparse.Namespace) -> None:
+    if hasattr(backend, "cache") and not getattr(args, "no_cache", False):
+        from .cache import DEFAULT_PATH, AnswerCache
 
-    table = Table(title="backends")
-    for col in ("name", "model", "base_url", "mode", "key", "server", "usable"):
-        table.add_column(col)
-    table.add_row("rules", "—", "offline", "—", "not needed", "not needed", "[green]yes (default)[/green]")
-    for name, cfg in backend_configs(load_config(args.config)).items():
-        key_state = "not needed" if not cfg.api_key_env else (
-            f"{cfg.api_key_env} set" if cfg.api_key() else f"[red]{cfg.api_key_env} unset[/red]")
-        needs_key = bool(cfg.api_key_env) and not cfg.api_key()
-        server = "not probed" if args.no_probe or needs_key else probe(cfg)
-        usable = (not cfg.api_key_env or bool(cfg.api_key())) and (args.no_probe or server == "answering")
-        table.add_row(name, cfg.model, cfg.base_url, cfg.mode, key_state, server,
-                      "[green]yes[/green]" if usable else "no")
-    Console().print(table)
-    return 0
+        backend.cache = AnswerCache(args.cache or DEFAULT_PATH)
+
+
+def _run_file(args: argparse.Namespace, backend: Any) -> RunSummary:
+    from .runner import Shard, count_inputs, run_batch
+
+    out = Path(args.out)
+    try:
+        shard = Shard.parse(args.shard) if args.shard else None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.overwrite and out.exists():
+        out.unlink()
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.touch()
+    except OSError as exc:
+        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
+    total = None if shard else count_inputs(args.paths)
+    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("{task.fields[rate]}"), TextColumn("{task.fields[counts]}"),
+                        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=err,
+                        disable=args.quiet)
+    counts: dict[str, int] = {}
+    started = time.monotonic()
+    with progress:
+        task = progress.add_task("extracting", total=total, counts="", rate="")
+
+        def tick(status: str, doc: str, error: str | None = None) -> None:
+            counts[status] = counts.get(status, 0) + 1
+            done = sum(counts.values())
+            rate = done / max(1e-9, time.monotonic() - started)
+            progress.update(task, advance=1, rate=f"{rate:.1f}/s",
+                            counts=" ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+            if status == "error" and error:
+                progress.console.print(f"[red]{doc}[/red]: {error}")
+
+        summary = run_batch(args.paths, backend, out, retry_errors=args.retry_errors, shard=shard,
+                            concurrency=args.concurrency,
+                            on_result=lambda r: tick(r.status, r.doc_id, r.error),
+                            on_skip=lambda doc: tick("skipped", doc))
+    summary.usage = _usage_of(out, backend)
+    return summary
+
+
+def _usage_of(out: Path, backend: Any) -> dict[str, float]:
+    """Tokens and cost of this backend's lines in the output (the run and what it resumed)."""
+    total: dict[str, float] = {}
+    fingerprint = getattr(backend, "fingerprint", None)
+    with out.open(encoding="utf-8") as handle:
+        for raw in handle:
+            try:
+                line = json.loads(raw)
+            except json.JSONDecodeError:
+                continue
+            if line.get("run") != fingerprint:
+                continue
+            for key, value in (line.get("usage") or {}).items():
+                total[key] = total.get(key, 0) + value
+            if line.get("cost") is not None:
+                total["cost"] = total.get("cost", 0) + line["cost"]
+    return total
 
 
 def _gold(folder: Path) -> dict[str, dict[str, Any]]:
@@ -198,6 +250,7 @@ def _eval(args: argparse.Namespace) -> int:
         meta["pred"] = str(args.pred)
     else:
         backend = resolve_backend(args.backend, args.config)
+        _attach_cache(backend, args)
         notices = args.notices or args.gold.parent / "notices"
         records, evidence = {}, {}
         for path in _notice_paths(gold, notices):

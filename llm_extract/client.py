@@ -14,10 +14,13 @@ model could not ground; if the model fails outright, status ``fallback``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import random
 import re
+import threading
+import time
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,10 +33,10 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from . import rules
 from .backends import DocResult, check_notice
+from .cache import AnswerCache
 from .config import BackendConfig
 from .documents import Document
 from .excerpt import build_excerpt
-from .grounding import Extraction
 from .merge import merge
 from .prompts import Prompt, load_prompt
 from .response import LLMNotice, ground, source_text
@@ -86,6 +89,49 @@ class wait_retry_after:
             return max(0.0, min(told, self.cap))
         ceiling = min(self.maximum, self.initial * 2 ** (state.attempt_number - 1))
         return random.uniform(ceiling / 2, ceiling)
+
+
+class RateLimiter:
+    """Requests- and tokens-per-minute limits and 429 back-off, shared by every thread of a run.
+
+    A 429 pauses the whole run (every thread waits out the Retry-After), so
+    a rate-limited provider is slowed down rather than hammered.
+    """
+
+    def __init__(self, rpm: float | None, tpm: float | None) -> None:
+        self.rpm, self.tpm = rpm, tpm
+        self._lock = threading.Lock()
+        self._next_request = 0.0
+        self._paused_until = 0.0
+        self._tokens: list[tuple[float, int]] = []
+
+    def wait(self) -> None:
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                delay = max(self._paused_until - now, self._next_request - now, self._token_delay(now))
+                if delay <= 0:
+                    if self.rpm:
+                        self._next_request = now + 60.0 / self.rpm
+                    return
+            time.sleep(min(delay, 1.0))
+
+    def _token_delay(self, now: float) -> float:
+        if not self.tpm:
+            return 0.0
+        self._tokens = [(t, n) for t, n in self._tokens if now - t < 60]
+        if sum(n for _, n in self._tokens) < self.tpm:
+            return 0.0
+        return 60 - (now - self._tokens[0][0])
+
+    def used(self, tokens: int) -> None:
+        if self.tpm and tokens:
+            with self._lock:
+                self._tokens.append((time.monotonic(), tokens))
+
+    def pause(self, seconds: float) -> None:
+        with self._lock:
+            self._paused_until = max(self._paused_until, time.monotonic() + seconds)
 
 
 @dataclass
@@ -180,6 +226,17 @@ class LLMBackend:
         self._client = openai.OpenAI(base_url=cfg.base_url, api_key=key or "no-key", max_retries=0,
                                      timeout=cfg.timeout)
         self._create = instructor.patch(create=self._transport_create, mode=INSTRUCTOR_MODES[cfg.mode])
+        self.limiter = RateLimiter(cfg.requests_per_minute, cfg.tokens_per_minute)
+        self.cache: AnswerCache | None = None
+        self.concurrency = max(1, cfg.concurrency)
+
+    @property
+    def fingerprint(self) -> str:
+        """What decides an answer: a run with the same fingerprint may reuse a line or a cached answer."""
+        c = self.cfg
+        parts = [c.base_url, c.model, c.mode, self.prompt.id, str(c.temperature), str(c.max_tokens),
+                 str(c.context_chars), str(c.max_retries)]
+        return f"{c.name}@" + hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:16]
 
     def _transport_create(self, *args: Any, **kwargs: Any) -> Any:
         stats = _STATS.get()
@@ -192,17 +249,24 @@ class LLMBackend:
         )
         for attempt in retrying:
             with attempt:
-                completion = self._client.chat.completions.create(*args, **kwargs)
+                self.limiter.wait()
+                try:
+                    completion = self._client.chat.completions.create(*args, **kwargs)
+                except openai.RateLimitError as exc:
+                    told = retry_after_seconds(exc)
+                    self.limiter.pause(min(told if told is not None else 1.0, self.cfg.retry_after_cap))
+                    raise
         stats.requests += 1
         usage = getattr(completion, "usage", None)
         if usage is not None:
             stats.prompt_tokens += usage.prompt_tokens or 0
             stats.completion_tokens += usage.completion_tokens or 0
+            self.limiter.used((usage.prompt_tokens or 0) + (usage.completion_tokens or 0))
         stats.raw_outputs.append(raw_output(completion))
         return completion
 
-    def ask(self, text: str) -> tuple[Extraction | None, CallStats, str | None, list[str]]:
-        """Ask the model; returns its grounded extraction (or ``None``), stats, a failure, rejections."""
+    def ask(self, text: str) -> tuple[dict[str, Any] | None, CallStats, str | None, list[str]]:
+        """Ask the model; returns its answer (as JSON, ungrounded), stats, a failure, rejections."""
         stats = CallStats()
         token = _STATS.set(stats)
         rejections: list[str] = []
@@ -216,8 +280,7 @@ class LLMBackend:
                     temperature=self.cfg.temperature,
                     max_tokens=self.cfg.max_tokens,
                 )
-            extraction, _ = ground(answer.model_dump(mode="json"), text)
-            return extraction, stats, None, rejections
+            return answer.model_dump(mode="json"), stats, None, rejections
         except InstructorRetryException as exc:
             cause = exc.__cause__ or exc
             if is_transient(cause) or isinstance(cause, openai.APIError):
@@ -227,8 +290,7 @@ class LLMBackend:
             last = parse_loose(stats.raw_outputs[-1]) if stats.raw_outputs else None
             if last is None:
                 return None, stats, "the model's answers were not valid JSON for the schema", rejections
-            extraction, errors = ground(prune_to_schema(last), text)
-            return extraction, stats, None, rejections + errors[:50]
+            return prune_to_schema(last), stats, None, rejections
         except IncompleteOutputException:
             # cut at max_tokens: what came is not JSON; nothing of it can be grounded
             return None, stats, f"the model's answer was cut at max_tokens={self.cfg.max_tokens}", rejections
@@ -237,13 +299,34 @@ class LLMBackend:
         finally:
             _STATS.reset(token)
 
+    def cost(self, stats: CallStats) -> float | None:
+        c = self.cfg
+        if c.price_prompt_per_million is None and c.price_completion_per_million is None:
+            return None
+        return round((stats.prompt_tokens * (c.price_prompt_per_million or 0)
+                      + stats.completion_tokens * (c.price_completion_per_million or 0)) / 1e6, 6)
+
     def extract(self, doc: Document) -> DocResult:
         early = check_notice(doc)
         if early is not None:
             early.backend = self.name
             return early
         rules_ex = rules.extract(doc.text)
-        model_ex, stats, failure, rejections = self.ask(doc.text)
+        key = f"{self.fingerprint}:{doc.sha256}"
+        cached = self.cache.get(key) if self.cache is not None else None
+        if cached is not None:
+            answer, failure, rejections = cached["answer"], None, cached["rejections"]
+            stats = CallStats(raw_outputs=[cached["raw"]] if cached.get("raw") else [])
+        else:
+            answer, stats, failure, rejections = self.ask(doc.text)
+            if self.cache is not None and answer is not None:
+                self.cache.put(key, {"answer": answer, "rejections": rejections,
+                                     "raw": stats.raw_outputs[-1] if stats.raw_outputs else None})
+        model_ex = None
+        if answer is not None:
+            model_ex, errors = ground(answer, doc.text)
+            if cached is None and rejections:
+                rejections = rejections + errors[:50]
         final, sources = merge(doc.text, rules_ex, model_ex)
         rejected = stats.raw_outputs[-1] if (rejections or failure) and stats.raw_outputs else None
         extra = {
@@ -251,6 +334,8 @@ class LLMBackend:
             "prompt": self.prompt.id,
             "sources": sources,
             "usage": stats.usage(),
+            "cost": self.cost(stats),
+            "cached": cached is not None,
             "transport_retries": stats.transport_retries,
             "reasks": max(0, stats.requests - 1),
             "rejections": rejections,

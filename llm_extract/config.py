@@ -44,6 +44,10 @@ class BackendConfig:
     context_chars: int = 12_000  # longest excerpt of a notice sent in one request
     retry_after_cap: float = 60.0  # never sleep longer than this for one Retry-After
     prompt_dir: str | None = None
+    requests_per_minute: float | None = None  # rate limits shared by the whole run
+    tokens_per_minute: float | None = None
+    price_prompt_per_million: float | None = None  # prices, in the provider's currency, for the cost columns
+    price_completion_per_million: float | None = None
 
     def api_key(self) -> str | None:
         return os.environ.get(self.api_key_env) if self.api_key_env else None

@@ -17,6 +17,7 @@ from .documents import BadInput, Document, iter_documents
 class RunSummary:
     counts: Counter[str] = field(default_factory=Counter)
     lines: int = 0
+    usage: dict[str, float] = field(default_factory=dict)
 
     def add(self, status: str) -> None:
         self.counts[status] += 1

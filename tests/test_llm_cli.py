@@ -67,5 +67,5 @@ def test_a_server_failing_the_first_requests_with_500s_still_yields_every_record
     assert proc.returncode == 0, proc.stderr
     lines = [json.loads(x) for x in (tmp_path / "llm.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [line["status"] for line in lines] == ["ok"] * 5
-    assert lines[0]["transport_retries"] == 3
+    assert sum(line["transport_retries"] for line in lines) == 3  # lines come in finishing order
     assert all(line["record"]["inspection_body"] for line in lines)
