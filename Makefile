@@ -24,3 +24,4 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python evals/bench_rules.py
+	$(BIN)/python evals/bench_concurrency.py

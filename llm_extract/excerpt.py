@@ -10,7 +10,7 @@ copied from the excerpt is still found in the source.
 
 from __future__ import annotations
 
-from .rules import Layout, body_end
+from .rules import body_end, layout_of
 from .rules.figures import find_summary
 from .rules.header import find_opening
 from .rules.sections import LEVEL_RES
@@ -21,7 +21,7 @@ GAP = "…"
 def build_excerpt(text: str, max_chars: int) -> str:
     if len(text) <= max_chars:
         return text
-    layout = Layout(text)
+    layout = layout_of(text)
     lines = layout.lines
     keep: dict[int, tuple[int, int]] = {}
 

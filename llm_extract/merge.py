@@ -20,7 +20,7 @@ import re
 from typing import Any
 
 from .grounding import Draft, Extraction
-from .rules import Layout, body_end
+from .rules import body_end, layout_of
 from .rules.contact import find_contact_line
 from .rules.figures import find_summary
 from .rules.header import ROUND_RE, find_opening
@@ -40,7 +40,7 @@ class Regions:
     """Where a notice states what: computed once from the rules' reading of its layout."""
 
     def __init__(self, text: str) -> None:
-        self.layout = Layout(text)
+        self.layout = layout_of(text)
         opening = find_opening(self.layout)
         self.opening = self.layout.line_at(opening.start()) if opening else None
         start = self.opening.start if self.opening else 0

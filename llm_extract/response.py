@@ -17,6 +17,7 @@ which a notice containing ``{{`` must not be.
 
 from __future__ import annotations
 
+import copy
 import re
 import unicodedata
 from contextlib import contextmanager
@@ -24,12 +25,14 @@ from contextvars import ContextVar
 from datetime import date
 from typing import Any, Iterator, Optional, get_args, get_origin
 
+from instructor.v2.core.function_calls import ResponseSchema
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from .grounding import Draft, Extraction, find_quote
 from .normalize import DATE_RE, MONEY_UNIT, NUMBER, fold, parse_money, parse_number, resolve_date
 from .schema import InspectionType, Notice, Section
 
+_SCHEMA_CACHE: dict[type, dict[str, Any]] = {}
 SOURCE_TEXT: ContextVar[str | None] = ContextVar("llm_extract_source_text", default=None)
 
 
@@ -98,8 +101,22 @@ def _mirror(model: type[BaseModel], prefix: str = "LLM") -> type[BaseModel]:
 _LLMNoticeBase = _mirror(Notice)
 
 
-class LLMNotice(_LLMNoticeBase):  # type: ignore[misc, valid-type]
-    """The answer an LLM gives: the notice with a quote for every value."""
+class LLMNotice(_LLMNoticeBase, ResponseSchema):  # type: ignore[misc, valid-type]
+    """The answer an LLM gives: the notice with a quote for every value.
+
+    A ResponseSchema already, so instructor does not wrap it in a new class
+    on every request (which also defeated the schema cache below).
+    """
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
+        """Cached: instructor asks for the schema on every request, and building it costs ~35 ms."""
+        if args or kwargs:
+            return super().model_json_schema(*args, **kwargs)
+        cached = _SCHEMA_CACHE.get(cls)
+        if cached is None:
+            cached = _SCHEMA_CACHE[cls] = super().model_json_schema()
+        return copy.deepcopy(cached)
 
     @model_validator(mode="after")
     def _grounded_in_source(self) -> "LLMNotice":

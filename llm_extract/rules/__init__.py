@@ -10,10 +10,10 @@ from ..grounding import Draft, Extraction
 from .contact import extract_contact, find_contact_line
 from .figures import extract_outcomes, extract_plan
 from .header import extract_header, find_signature
-from .layout import Layout
+from .layout import Layout, layout_of
 from .sections import extract_sections
 
-__all__ = ["extract", "Layout"]
+__all__ = ["extract", "Layout", "layout_of", "body_end"]
 
 
 def body_end(layout: Layout, body_start: int) -> int:
@@ -30,7 +30,7 @@ def body_end(layout: Layout, body_start: int) -> int:
 
 def extract(text: str) -> Extraction:
     """Read a notice's text into a validated, grounded record."""
-    layout = Layout(text)
+    layout = layout_of(text)
     draft = Draft(text)
     start = extract_header(layout, draft)
     end = body_end(layout, start)

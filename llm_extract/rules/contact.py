@@ -25,6 +25,13 @@ _URL = re.compile(r"(?:https?://)?(?:www\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+\.(
 
 def find_contact_line(layout: Layout, body_start: int) -> tuple[int, int] | None:
     """The last paragraph that invites feedback and names a channel, skipping page chrome."""
+    key = f"contact:{body_start}"
+    if key not in layout.memo:
+        layout.memo[key] = _find_contact_line(layout, body_start)
+    return layout.memo[key]  # type: ignore[return-value]
+
+
+def _find_contact_line(layout: Layout, body_start: int) -> tuple[int, int] | None:
     candidates = []
     for line in layout.lines:
         if line.end <= body_start:

@@ -156,6 +156,13 @@ def find_summary(layout: Layout, body_start: int, body_end: int) -> Line | None:
     over (移交的问题线索和信访件) were dealt with, when it states a discipline
     total: some notices (Shandong's) give their only overall figure there.
     """
+    key = f"summary:{body_start}:{body_end}"
+    if key not in layout.memo:
+        layout.memo[key] = _find_summary(layout, body_start, body_end)
+    return layout.memo[key]  # type: ignore[return-value]
+
+
+def _find_summary(layout: Layout, body_start: int, body_end: int) -> Line | None:
     best: tuple[int, Line] | None = None
     handover: Line | None = None
     for line in layout.lines:

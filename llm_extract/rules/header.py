@@ -48,6 +48,12 @@ def _type_of(words: str) -> str:
 
 def find_opening(layout: Layout) -> re.Match[str] | None:
     """The opening sentence's "对 X 开展了巡视" clause, first in the text."""
+    if "opening" not in layout.memo:
+        layout.memo["opening"] = _find_opening(layout)
+    return layout.memo["opening"]  # type: ignore[return-value]
+
+
+def _find_opening(layout: Layout) -> re.Match[str] | None:
     for m in TARGET_RE.finditer(layout.folded):
         start, _ = layout.sentence_bounds(m.start())
         if TEAM_RE.search(layout.folded, start, m.start()) or re.search(r"巡视组|巡察组", layout.folded[start:m.end()]):

@@ -8,8 +8,9 @@ source's offsets.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from ..normalize import fold
 
@@ -30,6 +31,7 @@ class Layout:
     def __init__(self, text: str) -> None:
         self.text = text
         self.folded = fold(text)
+        self.memo: dict[str, object] = {}  # results of finders that only read the layout
 
     @cached_property
     def lines(self) -> list[Line]:
@@ -43,10 +45,14 @@ class Layout:
             pos += len(raw)
         return out
 
+    @cached_property
+    def _starts(self) -> list[int]:
+        return [line.start for line in self.lines]
+
     def line_at(self, offset: int) -> Line | None:
-        for line in self.lines:
-            if line.start <= offset < line.end:
-                return line
+        i = bisect_right(self._starts, offset) - 1
+        if i >= 0 and offset < self.lines[i].end:
+            return self.lines[i]
         return None
 
     def sentence_bounds(self, offset: int) -> tuple[int, int]:
@@ -69,3 +75,14 @@ class Layout:
         if start < line.end:
             out.append((start, line.end))
         return out
+
+
+@lru_cache(maxsize=32)
+def layout_of(text: str) -> Layout:
+    """The (shared, read-only) layout of ``text``.
+
+    The rules, the excerpt builder and the merge all read the same text's
+    layout for one document; building it once saves them repeating the fold
+    and the line split.
+    """
+    return Layout(text)
