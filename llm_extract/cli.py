@@ -69,6 +69,20 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("schema", help="print the JSON Schema of a record")
 
+    bt = sub.add_parser("batch", help="run through a provider's Batch API: write its input, read its output")
+    bsub = bt.add_subparsers(dest="batch_command", required=True)
+    bs = bsub.add_parser("submit", help="write the Batch API input file (one request per document)")
+    bs.add_argument("paths", nargs="+", metavar="PATH")
+    bs.add_argument("--backend", required=True)
+    bs.add_argument("--config", type=Path, default=None)
+    bs.add_argument("--out", type=Path, required=True, help="the .jsonl to upload to the provider")
+    bc = bsub.add_parser("collect", help="turn the provider's Batch output file into output lines")
+    bc.add_argument("results", type=Path, help="the provider's Batch output .jsonl")
+    bc.add_argument("paths", nargs="+", metavar="PATH", help="the same inputs as submit")
+    bc.add_argument("--backend", required=True)
+    bc.add_argument("--config", type=Path, default=None)
+    bc.add_argument("--out", type=Path, required=True)
+
     bk = sub.add_parser("backends", help="list backends and whether each is usable now")
     bk.add_argument("--config", type=Path, default=None)
     bk.add_argument("--no-probe", action="store_true", help="do not ask servers whether they answer")
@@ -87,6 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _eval(args)
         if args.command == "backends":
             return _backends(args)
+        if args.command == "batch":
+            return _batch(args)
     except (UsageError, ConfigError, OutputError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         return 2
@@ -211,6 +227,52 @@ def _usage_of(out: Path, backend: Any) -> dict[str, float]:
             if line.get("cost") is not None:
                 total["cost"] = total.get("cost", 0) + line["cost"]
     return total
+
+
+def _backends(args: argparse.Namespace) -> int:
+    from .config import backend_configs, load_config
+    from .probe import probe
+
+    table = Table(title="backends")
+    for col in ("name", "model", "base_url", "mode", "key", "server", "usable"):
+        table.add_column(col)
+    table.add_row("rules", "—", "offline", "—", "not needed", "not needed", "[green]yes (default)[/green]")
+    for name, cfg in backend_configs(load_config(args.config)).items():
+        key_state = "not needed" if not cfg.api_key_env else (
+            f"{cfg.api_key_env} set" if cfg.api_key() else f"[red]{cfg.api_key_env} unset[/red]")
+        needs_key = bool(cfg.api_key_env) and not cfg.api_key()
+        server = "not probed" if args.no_probe or needs_key else probe(cfg)
+        usable = (not cfg.api_key_env or bool(cfg.api_key())) and (args.no_probe or server == "answering")
+        table.add_row(name, cfg.model, cfg.base_url, cfg.mode, key_state, server,
+                      "[green]yes[/green]" if usable else "no")
+    Console().print(table)
+    return 0
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from . import batch
+    from .client import LLMBackend
+
+    backend = resolve_backend(args.backend, args.config)
+    if not isinstance(backend, LLMBackend):
+        raise UsageError("batch needs an LLM backend; the rules backend makes no requests")
+    if args.batch_command == "submit":
+        n, bad = batch.submit(args.paths, backend, args.out)
+        for item in bad:
+            err.print(f"[red]{item.id}[/red]: {item.error}")
+        err.print(f"wrote {n} requests to {args.out}; upload it to the provider's Batch API, then run "
+                  f"`llm-extract batch collect RESULTS.jsonl PATH... --backend {args.backend} --out FILE`")
+        return 0
+    if not args.results.is_file():
+        raise UsageError(f"no batch results file {args.results}")
+    summary = RunSummary()
+    with args.out.open("w", encoding="utf-8") as handle:
+        writer = JsonlWriter(handle)
+        for result in batch.collect(args.results, args.paths, backend):
+            writer.write(result.to_line())
+            summary.add(result.status)
+    _summary_table(summary, backend.name, str(args.out))
+    return 0
 
 
 def _gold(folder: Path) -> dict[str, dict[str, Any]]:

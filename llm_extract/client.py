@@ -178,16 +178,18 @@ def parse_loose(raw: str) -> dict[str, Any] | None:
     return obj if isinstance(obj, dict) else None
 
 
-def prune_to_schema(obj: dict[str, Any]) -> dict[str, Any]:
-    """Drop the parts of an answer that do not fit the response model's types."""
+def prune_to_schema(obj: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Drop the parts of an answer that do not fit the response model's types; say what went."""
+    dropped: list[str] = []
     for _ in range(50):
         try:
             LLMNotice.model_validate(obj)  # no source text set: types only
-            return obj
+            return obj, dropped
         except ValidationError as exc:
             for error in exc.errors():
+                dropped.append(f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}")
                 _drop(obj, [p for p in error["loc"]])
-    return {}
+    return {}, dropped + ["the answer does not fit the schema"]
 
 
 def _drop(obj: Any, loc: list[Any]) -> None:
@@ -290,7 +292,8 @@ class LLMBackend:
             last = parse_loose(stats.raw_outputs[-1]) if stats.raw_outputs else None
             if last is None:
                 return None, stats, "the model's answers were not valid JSON for the schema", rejections
-            return prune_to_schema(last), stats, None, rejections
+            pruned, dropped = prune_to_schema(last)
+            return pruned, stats, None, rejections + dropped[:50]
         except IncompleteOutputException:
             # cut at max_tokens: what came is not JSON; nothing of it can be grounded
             return None, stats, f"the model's answer was cut at max_tokens={self.cfg.max_tokens}", rejections

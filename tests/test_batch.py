@@ -120,3 +120,42 @@ def test_shards_split_a_corpus_deterministically_and_completely() -> None:
     assert all(len(o) == 1 for o in owners)
     assert min(sum(1 for o in owners if o == [i]) for i in range(4)) > 200
     assert [Shard.parse("1/4").takes(d) for d in ids] == [Shard(1, 4).takes(d) for d in ids]
+
+
+def test_batch_submit_then_collect_through_a_provider(tmp_path: Path) -> None:
+    texts = {p.stem: p.read_text(encoding="utf-8") for p in NOTICES.glob("*.txt")}
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[backends.b]\nbase_url = "http://127.0.0.1:9/v1"\nmodel = "m"\nmode = "tools"\n', encoding="utf-8")
+    requests = tmp_path / "requests.jsonl"
+    proc = subprocess.run(_cmd("batch", "submit", str(NOTICES), "--backend", "b", "--config", str(cfg),
+                               "--out", str(requests)), cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(x) for x in requests.read_text(encoding="utf-8").splitlines()]
+    assert sorted(line["custom_id"] for line in lines) == sorted(texts)
+    assert all(line["url"] == "/v1/chat/completions" and line["body"]["tools"] for line in lines)
+    # play the provider: send each request body to a model server, write the Batch output format
+    results = tmp_path / "results.jsonl"
+    import openai
+
+    def answer(body: dict) -> dict:
+        doc = next(k for k, t in texts.items() if t[:150] in body["messages"][-1]["content"])
+        return {"json": faithful_answer(texts[doc]) if doc != "003_600e6c513e5b2d0c" else {"title": 5}}
+
+    with ScriptedServer(default=answer) as srv, results.open("w", encoding="utf-8") as handle:
+        client = openai.OpenAI(base_url=srv.base_url, api_key="k", max_retries=0)
+        for line in lines:
+            completion = client.chat.completions.create(**line["body"])
+            handle.write(json.dumps({"custom_id": line["custom_id"],
+                                     "response": {"status_code": 200, "body": completion.model_dump()}},
+                                    ensure_ascii=False) + "\n")
+    out = tmp_path / "out.jsonl"
+    proc = subprocess.run(_cmd("batch", "collect", str(results), str(NOTICES), "--backend", "b", "--config", str(cfg),
+                               "--out", str(out)), cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    got = {line["doc"]: line for line in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
+    assert {d: line["status"] for d, line in got.items()} == {d: "ok" for d in texts}
+    from llm_extract.rules import extract
+
+    for doc, text in texts.items():
+        assert got[doc]["record"] == extract(text).record_json()
+    assert got["003_600e6c513e5b2d0c"]["rejections"]  # the off-schema answer was dropped, rules kept

@@ -82,3 +82,10 @@ def test_eval_of_predictions_writes_json_and_markdown(tmp_path: Path) -> None:
 def test_schema_prints_json_schema() -> None:
     proc = cli("schema")
     assert proc.returncode == 0 and json.loads(proc.stdout)["title"] == "Notice"
+
+
+def test_backends_lists_presets_and_says_which_are_usable(tmp_path: Path) -> None:
+    proc = cli("backends", "--no-probe", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    for name in ("rules", "openai", "deepseek", "qwen", "ollama", "vllm", "llamacpp"):
+        assert name in proc.stdout
