@@ -67,6 +67,17 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--cache", type=Path, default=None)
     ev.add_argument("--quiet", action="store_true")
 
+    cp = sub.add_parser("compare", help="compare two runs against gold: per-field deltas, notices better and worse")
+    cp.add_argument("a", type=Path, metavar="A.jsonl")
+    cp.add_argument("b", type=Path, metavar="B.jsonl")
+    cp.add_argument("--gold", type=Path, required=True)
+    cp.add_argument("--report", type=Path, default=None, help="write compare.json, .md and .html here")
+
+    rv = sub.add_parser("review", help="one HTML page per notice with every value highlighted in its text")
+    rv.add_argument("pred", type=Path, metavar="FILE.jsonl")
+    rv.add_argument("--out", type=Path, required=True)
+    rv.add_argument("--gold", type=Path, default=None, help="mark the differences from these gold files")
+
     sub.add_parser("schema", help="print the JSON Schema of a record")
 
     bt = sub.add_parser("batch", help="run through a provider's Batch API: write its input, read its output")
@@ -103,6 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _backends(args)
         if args.command == "batch":
             return _batch(args)
+        if args.command == "compare":
+            return _compare(args)
+        if args.command == "review":
+            return _review(args)
     except (UsageError, ConfigError, OutputError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         return 2
@@ -272,6 +287,61 @@ def _batch(args: argparse.Namespace) -> int:
             writer.write(result.to_line())
             summary.add(result.status)
     _summary_table(summary, backend.name, str(args.out))
+    return 0
+
+
+def _predictions(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    if not path.is_file():
+        raise UsageError(f"no predictions file {path}")
+    try:
+        return read_predictions(path)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from .compare import compare_runs, print_comparison, write_comparison
+
+    gold = _gold(args.gold)
+    a, _ = _predictions(args.a)
+    b, _ = _predictions(args.b)
+    data = compare_runs(gold, a, b, (str(args.a), str(args.b)))
+    print_comparison(data)
+    if args.report:
+        for path in write_comparison(data, args.report):
+            err.print(f"wrote {path}")
+    return 0
+
+
+def _review(args: argparse.Namespace) -> int:
+    from .documents import text_of_source
+    from .html import review_index, review_page
+    from .scoring import score_document
+
+    if not args.pred.is_file():
+        raise UsageError(f"no predictions file {args.pred}")
+    gold = _gold(args.gold) if args.gold else {}
+    args.out.mkdir(parents=True, exist_ok=True)
+    entries = []
+    with args.pred.open(encoding="utf-8") as handle:
+        for raw in handle:
+            if not raw.strip():
+                continue
+            line = json.loads(raw)
+            doc = str(line.get("doc"))
+            text = text_of_source(line.get("source"))
+            if text is None:
+                err.print(f"[yellow]{doc}[/yellow]: its text ({line.get('source')}) cannot be read; page shows the record only")
+                text = ""
+            diffs: dict[str, tuple[Any, Any]] = {}
+            if doc in gold:
+                for d in score_document(doc, gold[doc], line.get("record")).differences:
+                    diffs[d.field] = (d.gold, d.pred)
+            name = "".join(c if c.isalnum() or c in "-_." else "_" for c in doc) + ".html"
+            (args.out / name).write_text(review_page(line, text, diffs), encoding="utf-8")
+            entries.append((doc, name, str(line.get("status")), len(diffs)))
+    (args.out / "index.html").write_text(review_index(entries), encoding="utf-8")
+    err.print(f"wrote {len(entries)} review pages and {args.out / 'index.html'}")
     return 0
 
 

@@ -221,3 +221,19 @@ def iter_documents(paths: list[str | Path]) -> Iterator[Document | BadInput]:
                 yield read_file(file)
             except InputError as exc:
                 yield BadInput(id=file.stem, source=str(file), error=str(exc))
+
+
+def text_of_source(source: str | None) -> str | None:
+    """The text as read of an output line's ``source`` (a file, or ``file.jsonl:LINE``), else ``None``."""
+    if not source:
+        return None
+    path, _, lineno = source.rpartition(":")
+    if path.endswith(".jsonl") and lineno.isdigit():
+        for item in _jsonl_documents(Path(path)):
+            if isinstance(item, Document) and item.source == source:
+                return item.text
+        return None
+    try:
+        return read_file(Path(source)).text
+    except InputError:
+        return None

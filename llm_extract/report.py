@@ -100,8 +100,12 @@ def markdown(result: EvalResult, meta: dict[str, Any] | None = None) -> str:
 
 def write_reports(result: EvalResult, out_dir: Path, meta: dict[str, Any] | None = None) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
+    from .html import report_html
+
     json_path = out_dir / "report.json"
     md_path = out_dir / "report.md"
+    html_path = out_dir / "report.html"
+    html_path.write_text(report_html(result, meta), encoding="utf-8")
     json_path.write_text(json.dumps(report_dict(result, meta), ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     md_path.write_text(markdown(result, meta), encoding="utf-8")
-    return [json_path, md_path]
+    return [json_path, md_path, html_path]

@@ -89,3 +89,22 @@ def test_backends_lists_presets_and_says_which_are_usable(tmp_path: Path) -> Non
     assert proc.returncode == 0, proc.stderr
     for name in ("rules", "openai", "deepseek", "qwen", "ollama", "vllm", "llamacpp"):
         assert name in proc.stdout
+
+
+def test_compare_names_the_fields_and_notices_that_got_worse(tmp_path: Path) -> None:
+    good = tmp_path / "rules.jsonl"
+    cli("extract", str(NOTICES), "--out", str(good), "--quiet")
+    broken = tmp_path / "broken.jsonl"
+    lines = read_lines(good)
+    lines[2]["record"]["outcomes"]["party_discipline"] = 1  # 002 had 94
+    lines[4]["record"]["contact"]["phones"] = []
+    broken.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
+    proc = cli("compare", str(good), str(broken), "--gold", str(GOLD), "--report", str(tmp_path / "cmp"))
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads((tmp_path / "cmp" / "compare.json").read_text(encoding="utf-8"))
+    assert {r["doc"] for r in data["worse"]} == {"002_3560743218ed87cc", "004_a2fdee0aed3fff2e"}
+    assert data["better"] == []
+    worse_fields = {r["field"] for r in data["fields"] if r["delta"] < 0}
+    assert worse_fields == {"outcomes.party_discipline", "contact.phones"}
+    assert "outcomes.party_discipline" in proc.stdout and "002_3560743218ed87cc" in proc.stdout
+    assert (tmp_path / "cmp" / "compare.html").exists() and (tmp_path / "cmp" / "compare.md").exists()

@@ -1,0 +1,107 @@
+"""The eval report and a review page in a real headless Chromium.
+
+Chromium and its driver come from Debian's packages (`.ci/run` installs them);
+the pages must load from file:// with no console errors and no request
+leaving the page, and a click on a field must bring its span into view.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import GOLD, NOTICES
+
+CHROMIUM = shutil.which("chromium")
+DRIVER = shutil.which("chromedriver")
+pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER),
+                                reason="needs Debian's chromium and chromium-driver (installed by .ci/run)")
+SHOTS = Path(__file__).resolve().parent.parent / "out" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("pages")
+    run = [sys.executable, "-m", "llm_extract.cli"]
+    subprocess.run([*run, "extract", str(NOTICES), "--out", str(root / "rules.jsonl"), "--quiet"], check=True)
+    # a deliberately broken run, so the report has disagreements to list
+    broken = []
+    for line in map(json.loads, (root / "rules.jsonl").read_text(encoding="utf-8").splitlines()):
+        line["record"]["plan"]["measures"] = None
+        broken.append(json.dumps(line, ensure_ascii=False))
+    (root / "broken.jsonl").write_text("\n".join(broken) + "\n", encoding="utf-8")
+    subprocess.run([*run, "eval", "--gold", str(GOLD), "--pred", str(root / "broken.jsonl"), "--report",
+                    str(root / "report"), "--quiet"], check=True)
+    subprocess.run([*run, "review", str(root / "rules.jsonl"), "--out", str(root / "review"), "--gold", str(GOLD)],
+                   check=True)
+    return root
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=1400,900"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+def _requests(driver) -> list[str]:
+    urls = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message.get("method") == "Network.requestWillBeSent":
+            urls.append(message["params"]["request"]["url"])
+    return urls
+
+
+def _clean_load(driver, path: Path) -> None:
+    driver.get_log("browser")
+    driver.get_log("performance")
+    driver.get(path.as_uri())
+    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == []
+    leaving = [u for u in _requests(driver) if not u.startswith(("file://", "data:", "about:"))]
+    assert leaving == []
+
+
+def test_the_report_shows_its_table_chart_and_disagreements(browser, pages: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    _clean_load(browser, pages / "report" / "report.html")
+    assert browser.find_element(By.ID, "accuracy-chart").size["height"] > 100
+    rows = browser.find_elements(By.CSS_SELECTOR, "#fields tr")
+    assert len(rows) > 40
+    assert "plan.measures" in browser.find_element(By.ID, "disagreements").text
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SHOTS / "report.png"))
+
+
+def test_clicking_a_field_highlights_its_span_in_view(browser, pages: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    _clean_load(browser, pages / "review" / "004_a2fdee0aed3fff2e.html")
+    button = browser.find_element(By.XPATH, "//button[@class='field' and text()='contact.emails.0']")
+    target = button.get_attribute("data-target")
+    button.click()
+    mark = browser.find_element(By.ID, target)
+    assert "active" in mark.get_attribute("class") and mark.text.startswith("ohqw@ouhai.gov.cn")
+    in_view = browser.execute_script(
+        "const r = arguments[0].getBoundingClientRect(), box = document.getElementById('text').getBoundingClientRect();"
+        "return r.top >= box.top && r.bottom <= box.bottom && r.top >= 0 && r.bottom <= window.innerHeight;", mark)
+    assert in_view
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SHOTS / "review.png"))
