@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -122,8 +123,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         err.print(f"[red]error:[/red] {exc}")
         return 2
     except KeyboardInterrupt:
-        err.print("[yellow]interrupted: every finished document is in the output[/yellow]")
-        return 130
+        err.print("[yellow]interrupted: every finished document is in the output; run again to resume[/yellow]")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)  # do not wait for requests still in flight: their documents are redone on resume
     return 2  # pragma: no cover - argparse requires a command
 
 

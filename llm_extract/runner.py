@@ -118,22 +118,38 @@ def run_batch(paths: Iterable[str | Path], backend: Backend, out: Path, *, retry
             if on_result:
                 on_result(result)
 
-        for item in _items(paths, shard):
-            sha = item.sha256 if isinstance(item, Document) else None
-            key = _key(item.id, sha, fingerprint)
-            if key in state.done or key in state.errors:
-                if on_skip:
-                    on_skip(item.id)
-                summary.counts["skipped"] += 1
-                continue
-            pending.add(pool.submit(_extract, backend, item, fingerprint))
-            if len(pending) >= workers * 2:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for f in finished:
-                    finish(f)
+        try:
+            _feed(paths, shard, state, fingerprint, pool, pending, workers, finish, summary, backend, on_skip)
+        except KeyboardInterrupt:
+            # stop at once: nothing new starts; every finished line is already on disk
+            for f in pending:
+                f.cancel()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
         for f in as_completed(pending):
             finish(f)
     return summary
+
+
+def _feed(paths: Iterable[str | Path], shard: Shard | None, state: Resume, fingerprint: str,
+          pool: ThreadPoolExecutor, pending: set[Future[DocResult]], workers: int,
+          finish: Callable[[Future[DocResult]], None], summary: RunSummary, backend: Backend,
+          on_skip: Callable[[str], None] | None) -> None:
+    """Submit the documents not done yet, keeping at most ``2 × workers`` in flight."""
+    for item in _items(paths, shard):
+        sha = item.sha256 if isinstance(item, Document) else None
+        key = _key(item.id, sha, fingerprint)
+        if key in state.done or key in state.errors:
+            if on_skip:
+                on_skip(item.id)
+            summary.counts["skipped"] += 1
+            continue
+        pending.add(pool.submit(_extract, backend, item, fingerprint))
+        if len(pending) >= workers * 2:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for f in finished:
+                pending.discard(f)
+                finish(f)
 
 
 def count_inputs(paths: Iterable[str | Path]) -> int:

@@ -159,3 +159,47 @@ def test_batch_submit_then_collect_through_a_provider(tmp_path: Path) -> None:
     for doc, text in texts.items():
         assert got[doc]["record"] == extract(text).record_json()
     assert got["003_600e6c513e5b2d0c"]["rejections"]  # the off-schema answer was dropped, rules kept
+
+
+def test_ctrl_c_stops_the_run_and_keeps_every_finished_line(tmp_path: Path) -> None:
+    src, texts = _docs(tmp_path, 10)
+    out = tmp_path / "out.jsonl"
+    with ScriptedServer(default=_answerer(texts, delay=0.4)) as srv:
+        cfg = _config(tmp_path, srv)
+        args = _cmd("extract", str(src), "--backend", "s", "--config", str(cfg), "--out", str(out), "--no-cache")
+        proc = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (not out.exists() or out.read_text(encoding="utf-8").count("\n") < 2):
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "interrupted" in stderr and "Traceback" not in stderr
+    lines = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]  # every line complete
+    assert 2 <= len(lines) < 10 and len({line["doc"] for line in lines}) == len(lines)
+
+
+def test_a_server_dying_mid_run_leaves_rules_records_for_the_rest(tmp_path: Path) -> None:
+    import threading
+
+    src, texts = _docs(tmp_path, 5)
+    out = tmp_path / "out.jsonl"
+    served = []
+
+    with ScriptedServer() as srv:
+        def answer(body: dict) -> dict:
+            served.append(1)
+            if len(served) == 2:  # answer this one, then the server goes away
+                threading.Timer(0.2, srv.__exit__).start()
+            if len(served) > 2:  # a connection still open dies without an answer
+                return {"drop": True}
+            return _answerer(texts)(body)
+
+        srv.default = answer
+        cfg = _config(tmp_path, srv, concurrency=1)
+        proc = subprocess.run(_cmd("extract", str(src), "--backend", "s", "--config", str(cfg), "--out", str(out),
+                                   "--no-cache", "--quiet"), cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    statuses = sorted(line["status"] for line in lines)
+    assert len(lines) == 5 and statuses.count("ok") == 2 and statuses.count("fallback") == 3
+    assert all(line["record"]["inspection_body"] for line in lines)
