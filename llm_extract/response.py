@@ -169,7 +169,7 @@ TRIGGERS: dict[str, str] = {
 }
 _TYPE_WORDS = {"follow_up": "回头看", "special": "专项", "mobile": "机动", "routine": "常规"}
 _NUMBER_RE = re.compile(NUMBER)
-_MONEY_RE = re.compile(rf"(?P<n>{NUMBER})\s*(?P<u>{MONEY_UNIT})")
+_MONEY_RE = re.compile(rf"(?P<n>{NUMBER})\s*(?:余|多)?(?P<u>{MONEY_UNIT})")
 MONEY_PATHS = {"outcomes.funds_returned", "outcomes.funds_confiscated", "outcomes.losses_recovered"}
 DATE_PATHS = {"inspection_start", "inspection_end", "feedback_date", "publish_date"}
 _QUOTE_CHARS = dict.fromkeys(map(ord, "\"'“”‘’「」『』"), None)

@@ -27,3 +27,9 @@ def gold() -> dict[str, dict]:
 def county_notice() -> str:
     """A made-up county-level 专项巡察 notice in the Shandong/Hunan layout, with page chrome."""
     return (DATA / "county_special.txt").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def variant_notice() -> str:
+    """A made-up provincial 常规巡视 notice: dates after the team, 余万元, signature and date on one line."""
+    return (DATA / "variant_routine.txt").read_text(encoding="utf-8")

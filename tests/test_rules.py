@@ -82,3 +82,24 @@ def test_arbitrary_text_never_raises_and_spans_stay_in_bounds(text: str) -> None
     for span in ex.evidence.values():
         assert 0 <= span.start < span.end <= len(text)
         assert text[span.start:span.end] == span.quote
+
+
+def test_a_notice_that_words_things_differently(variant_notice: str) -> None:
+    r = extract(variant_notice).record_json()
+    # "省委第三巡视组于2022年3月15日至5月15日对南山县进行了常规巡视，7月6日向南山县委反馈"
+    assert (r["inspection_body"], r["target"], r["inspection_type"]) == ("省委第三巡视组", "南山县", "routine")
+    assert (r["inspection_start"], r["inspection_end"], r["feedback_date"]) == ("2022-03-15", "2022-05-15", "2022-07-06")
+    assert (r["issuer"], r["publish_date"]) == ("中共南山县委", "2022-12-19")  # "中共南山县委 2022年12月19日"
+    assert r["plan"] == {"problem_areas": 4, "problems": 15, "measures": 62, "problems_rectified": 13}
+    o = r["outcomes"]
+    assert (o["institutions"], o["admonishment"]) == (45, 6)  # 建立健全制度机制45项, 诫勉谈话6人
+    assert o["funds_returned"] == 1200000  # 120余万元
+    assert o["losses_recovered"] == 320000000
+    assert r["contact"]["postal_address"] == "南山县人民路8号县委办公室"  # without ,邮编:422000
+    assert r["contact"]["phones"] == ["0739-12345678"] and r["contact"]["website"] == "http://jb.nanshan.gov.cn"
+
+
+def test_without_a_signature_the_pages_own_date_is_the_publication_date(variant_notice: str) -> None:
+    unsigned = variant_notice.replace("中共南山县委 2022年12月19日\n", "")
+    r = extract(unsigned).record_json()
+    assert r["publish_date"] == "2022-12-20" and r["issuer"] is None

@@ -103,15 +103,15 @@ OUTCOME_PATTERNS: dict[str, list[str]] = {
     "admonishment": _count("诫勉谈话", "诫勉"),
     "education_reminder": _count("教育提醒", "提醒教育"),
     "institutions": [
-        rf"(?:建立|完善|制定|修订|出台|修改|健全|新建)[^,。;]{{0,8}}?制度(?:共计|共)?{N}(?:项|个|件|份)",
+        rf"(?:建立|完善|制定|修订|出台|修改|健全|新建)[^,。;]{{0,8}}?制度(?:机制|文件|规定)?(?:共计|共)?{N}(?:项|个|件|份)",
         rf"(?:建立|完善|制定|修订|出台|健全|新建)[^,。;]{{0,6}}?{N}(?:项|个|件|份)(?:规章)?制度",
         rf"建章立制{N}(?:项|个|件)",
     ],
 }
 MONEY_PATTERNS: dict[str, list[str]] = {
-    "funds_returned": [rf"清退[^,。;、\d()]{{0,12}}?(?:共计|合计|共|累计)?(?P<n>{NUMBER})(?P<u>{MONEY_UNIT})"],
-    "funds_confiscated": [rf"收缴[^,。;、\d()]{{0,12}}?(?:共计|合计|共|累计)?(?P<n>{NUMBER})(?P<u>{MONEY_UNIT})"],
-    "losses_recovered": [rf"挽回[^,。;、\d()]{{0,10}}?损失(?:共计|合计|共|累计)?(?P<n>{NUMBER})(?P<u>{MONEY_UNIT})"],
+    "funds_returned": [rf"清退[^,。;、\d()]{{0,12}}?(?:共计|合计|共|累计)?(?P<n>{NUMBER})(?:余|多)?(?P<u>{MONEY_UNIT})"],
+    "funds_confiscated": [rf"收缴[^,。;、\d()]{{0,12}}?(?:共计|合计|共|累计)?(?P<n>{NUMBER})(?:余|多)?(?P<u>{MONEY_UNIT})"],
+    "losses_recovered": [rf"挽回[^,。;、\d()]{{0,10}}?损失(?:共计|合计|共|累计)?(?P<n>{NUMBER})(?:余|多)?(?P<u>{MONEY_UNIT})"],
 }
 _OUTCOME_RES = {k: [re.compile(p) for p in v] for k, v in OUTCOME_PATTERNS.items()}
 _MONEY_RES = {k: [re.compile(p) for p in v] for k, v in MONEY_PATTERNS.items()}

@@ -30,6 +30,8 @@ _TITLE_WORDS = re.compile(r"(?:巡视|巡察).{0,30}(?:整改|反馈).{0,30}(?:�
 _SIGNATURE_RE = re.compile(
     r"^(?:中共|中国共产党)?[\u4e00-\u9fff()]{2,40}?(?:委员会|党委|党组|党工委|工委|市委|县委|区委|州委|旗委|省委)$"
 )
+_SIGNED_RE = re.compile(rf"(?P<sig>[^\s\d]{{2,40}}?)\s+(?P<date>(?:19|20)\d{{2}}\s*年\s*\d{{1,2}}\s*月\s*\d{{1,2}}\s*日)")
+_ISO_DATE_RE = re.compile(r"(?<!\d)(?P<date>(?:19|20)\d{2}-\d{1,2}-\d{1,2})(?!\d)")
 _PAGE_DATE_RE = re.compile(r"(?:发布|发表|更新)?(?:时间|日期)\s*[:]?\s*(?P<date>(?:19|20)\d{2}[-./年]\d{1,2}[-./月]\d{1,2}日?)")
 _ALIAS_RE = re.compile(r"\((?:原|简称|以下简称)[^()]*\)$")
 
@@ -102,6 +104,12 @@ def find_signature(layout: Layout, body_start: int = 0) -> tuple[Line | None, Li
         tail = [line for line in lines if line.start >= contact[0]][:1] + after
     else:
         tail = lines[-15:]
+    for line in reversed(tail):  # "中共南山县委 2022年12月19日" on one line
+        both = _SIGNED_RE.fullmatch(line.text)
+        if both and _SIGNATURE_RE.match(both.group("sig")):
+            sig_end = line.start + both.end("sig")
+            return Line(line.start, sig_end, both.group("sig")), Line(line.start + both.start("date"), line.end,
+                                                                       both.group("date"))
     for i in range(len(tail) - 1, -1, -1):
         line = tail[i]
         m = DATE_RE.fullmatch(line.text)
@@ -163,7 +171,7 @@ def extract_header(layout: Layout, draft: Draft) -> int:
     _extract_round(layout, draft, body_start)
     signature, sig_date = find_signature(layout, body_start)
     extract_issuer(layout, draft, signature)
-    _extract_publish_date(layout, draft, sig_date)
+    _extract_publish_date(layout, draft, sig_date, body_start)
     return body_start
 
 
@@ -223,7 +231,7 @@ def _extract_round(layout: Layout, draft: Draft, body_start: int) -> None:
             return
 
 
-def _extract_publish_date(layout: Layout, draft: Draft, sig_date: Line | None) -> None:
+def _extract_publish_date(layout: Layout, draft: Draft, sig_date: Line | None, body_start: int = 0) -> None:
     if sig_date is not None:
         m = DATE_RE.fullmatch(layout.folded, sig_date.start, sig_date.end)
         if m:
@@ -231,6 +239,8 @@ def _extract_publish_date(layout: Layout, draft: Draft, sig_date: Line | None) -
             draft.put("publish_date", value, sig_date.start, sig_date.end)
             return
     m = _PAGE_DATE_RE.search(layout.folded)
+    if m is None and body_start:  # a bare "2022-12-20 14:30 来源:…" above the notice
+        m = _ISO_DATE_RE.search(layout.folded, 0, body_start)
     if m:
         raw = m.group("date")
         parts = [int(p) for p in re.findall(r"\d+", raw)]
