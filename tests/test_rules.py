@@ -103,3 +103,15 @@ def test_without_a_signature_the_pages_own_date_is_the_publication_date(variant_
     unsigned = variant_notice.replace("中共南山县委 2022年12月19日\n", "")
     r = extract(unsigned).record_json()
     assert r["publish_date"] == "2022-12-20" and r["issuer"] is None
+
+
+def test_breadcrumb_titles_and_a_summary_listed_one_figure_per_line() -> None:
+    text = ("当前位置：首页 > 巡视巡察 > 中共北湖区委关于巡视整改进展情况的通报\n"
+            "根据省委统一部署，2021年4月1日至5月30日，省委第二巡视组对北湖区开展了巡视。7月1日，省委巡视组向北湖区委反馈了巡视意见。\n"
+            "在巡视整改工作中：\n给予党纪处分12人；\n组织处理8人；\n诫勉5人。\n"
+            "一、关于“党的建设薄弱”问题的整改情况\n（一）加强基层党建。做了工作。\n")
+    r = extract(text).record_json()
+    assert r["title"] == "中共北湖区委关于巡视整改进展情况的通报"
+    o = r["outcomes"]
+    assert (o["party_discipline"], o["organizational_handling"], o["admonishment"]) == (12, 8, 5)
+    assert r["sections"] == [{"title": "党的建设薄弱", "items": ["加强基层党建"]}]

@@ -174,7 +174,32 @@ def _find_summary(layout: Layout, body_start: int, body_end: int) -> Line | None
         if handover is None and _HANDOVER.search(line.text) and any(
                 _match_field(k, layout.folded, line.start, line.end) for k in _DISCIPLINE):
             handover = line
+    if best is None:
+        block = _listed_summary(layout, body_start, body_end)
+        if block is not None:
+            return block
     return best[1] if best else handover
+
+
+def _listed_summary(layout: Layout, body_start: int, body_end: int) -> Line | None:
+    """A summary set out one figure per line under its opener ("在巡视整改工作中:" / "给予党纪处分12人;" / …)."""
+    lines = [ln for ln in layout.lines if body_start <= ln.start < body_end]
+    for i, line in enumerate(lines):
+        if not _SUMMARY_OPENERS.search(line.text):
+            continue
+        end = i
+        while end + 1 < len(lines) and len(lines[end + 1].text) <= 60 and summary_score_raw(layout, lines[end + 1]):
+            end += 1
+        if end > i:
+            block = Line(line.start, lines[end].end, layout.folded[line.start:lines[end].end])
+            if summary_score_raw(layout, block) >= 2:
+                return block
+    return None
+
+
+def summary_score_raw(layout: Layout, line: Line) -> int:
+    """How many outcome fields a stretch of text states, without the opener bonus or pre-check."""
+    return sum(1 for key in list(_OUTCOME_RES) + list(_MONEY_RES) if _match_field(key, layout.folded, line.start, line.end))
 
 
 _HANDOVER = re.compile(r"移交.{0,20}(?:问题线索|信访)")

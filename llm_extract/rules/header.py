@@ -6,7 +6,7 @@ import re
 from datetime import date
 
 from ..grounding import Draft
-from ..normalize import DATE_ANY, DATE_RE, parse_int, resolve_date
+from ..normalize import DATE_ANY, DATE_RE, fold, parse_int, resolve_date
 from .layout import Layout, Line
 
 CN_ORD = "一二三四五六七八九十百零〇两"
@@ -71,10 +71,16 @@ def extract_title(layout: Layout, draft: Draft, body_start: int) -> None:
         text = line.text
         if len(text) > 120 or text.endswith("。") or text.startswith("根据") or not _TITLE_WORDS.search(text):
             continue
-        cut = re.search(r"\s*(?:[-_|]|——)\s*[^-_|]*$", text)
-        end = line.start + (cut.start() if cut and cut.start() > 10 else len(text))
-        title = layout.text[line.start:end].strip()
-        draft.put("title", title, line.start, line.start + len(title))
+        crumb = max(text.rfind(">"), text.rfind("»"), text.rfind("›"))
+        offset = crumb + 1 if crumb != -1 else 0  # "当前位置:首页 > 巡视巡察 > 中共…的通报"
+        cut = re.search(r"\s*(?:[-_|]|——)\s*[^-_|]*$", text[offset:])
+        end = line.start + offset + (cut.start() if cut and cut.start() > 10 else len(text) - offset)
+        start = line.start + offset
+        title = layout.text[start:end].strip()
+        if not _TITLE_WORDS.search(fold(title)):
+            continue
+        start += len(layout.text[start:end]) - len(layout.text[start:end].lstrip())
+        draft.put("title", title, start, start + len(title))
         return
 
 
