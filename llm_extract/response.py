@@ -64,14 +64,10 @@ _GROUNDED: dict[str, Any] = {}
 
 
 def _base_type(annotation: Any) -> Any:
-    if get_origin(annotation) is not None and type(None) in get_args(annotation):
+    """``Optional[Annotated[int, Ge(0)]]`` -> ``int``: the type the model is asked for."""
+    if type(None) in get_args(annotation):  # Optional[X]
         annotation = next(a for a in get_args(annotation) if a is not type(None))
-    meta = getattr(annotation, "__origin__", None)
-    if meta is not None and get_origin(annotation) is None:
-        annotation = meta
-    while get_origin(annotation) is not None and str(get_origin(annotation)).endswith("Annotated"):
-        annotation = get_args(annotation)[0]
-    if hasattr(annotation, "__metadata__"):
+    while hasattr(annotation, "__metadata__"):  # Annotated[X, ...]
         annotation = annotation.__origin__
     return annotation
 
