@@ -115,3 +115,16 @@ def test_breadcrumb_titles_and_a_summary_listed_one_figure_per_line() -> None:
     o = r["outcomes"]
     assert (o["party_discipline"], o["organizational_handling"], o["admonishment"]) == (12, 8, 5)
     assert r["sections"] == [{"title": "党的建设薄弱", "items": ["加强基层党建"]}]
+
+
+def test_menus_and_footers_of_a_cut_off_page_are_not_the_notice(county_notice: str) -> None:
+    page = "网站首页\n巡视整改情况\n" + county_notice[: county_notice.index("三、下一步")] + (
+        "\n网站地图 | 联系我们\n地址：青山县人民路1号 联系电话：0736-7654321\n")
+    r = extract(page).record_json()
+    assert r["title"] == "中共青山县委关于十二届县委第三轮巡察整改进展情况的通报"  # not the menu's "巡视整改情况"
+    assert r["contact"] == {"phones": [], "emails": [], "postal_address": None, "website": None}
+
+
+def test_channels_on_the_line_after_the_invitation(county_notice: str) -> None:
+    split = county_notice.replace("请及时向我们反映。联系电话", "请及时向我们反映。\n联系电话")
+    assert extract(split).record_json()["contact"]["phones"] == ["0736-1234567"]

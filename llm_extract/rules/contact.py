@@ -33,20 +33,25 @@ def find_contact_line(layout: Layout, body_start: int) -> tuple[int, int] | None
 
 def _find_contact_line(layout: Layout, body_start: int) -> tuple[int, int] | None:
     candidates = []
+    previous = ""
     for line in layout.lines:
+        text, before = line.text, previous
+        previous = text
         if line.end <= body_start:
             continue
-        text = line.text
         if _PAGE_CHROME.search(text) or not _CHANNEL.search(text):
             continue
         if not (PHONE.search(text) or EMAIL.search(text) or "信箱" in text or "地址" in text):
             continue
-        score = 2 if _INVITATION.search(text) else 0
+        # the notice invites feedback on this line or the one before; a site's footer does not
+        score = 2 if _INVITATION.search(text) or _INVITATION.search(before) else 0
         score += 1 if re.search(r"联系方式|邮政信箱|电子邮箱", text) else 0
         candidates.append((score, line.start, line.end))
     if not candidates:
         return None
     best = max(c[0] for c in candidates)
+    if best < 2:
+        return None  # channels with no invitation: page chrome, not the notice's contact
     _, start, end = [c for c in candidates if c[0] == best][-1]
     # The channels may run on into the next lines (one per line).
     return start, end

@@ -77,8 +77,10 @@ def extract_title(layout: Layout, draft: Draft, body_start: int) -> None:
         end = line.start + offset + (cut.start() if cut and cut.start() > 10 else len(text) - offset)
         start = line.start + offset
         title = layout.text[start:end].strip()
-        if not _TITLE_WORDS.search(fold(title)):
-            continue
+        folded_title = fold(title)
+        if not _TITLE_WORDS.search(folded_title) or len(title) < 12 or not (
+                "关于" in folded_title or folded_title.endswith(("通报", "公告", "公示"))):
+            continue  # a menu entry such as "巡视整改情况" is not the notice's headline
         start += len(layout.text[start:end]) - len(layout.text[start:end].lstrip())
         draft.put("title", title, start, start + len(title))
         return
