@@ -145,3 +145,31 @@ def test_the_api_key_never_reaches_the_output(doc: Document, monkeypatch: pytest
         assert srv.requests[0]["_headers"]["authorization"] == f"Bearer {sentinel}"
     assert line["status"] == "fallback"
     assert sentinel not in json.dumps(line, ensure_ascii=False)
+
+
+def test_cost_is_tokens_times_the_configured_prices(doc: Document) -> None:
+    with ScriptedServer(default={"json": faithful_answer(doc.text), "prompt_tokens": 1000, "completion_tokens": 500}) as srv:
+        line = backend(srv, price_prompt_per_million=2.0, price_completion_per_million=8.0).extract(doc).to_line()
+    assert line["cost"] == pytest.approx((1000 * 2.0 + 500 * 8.0) / 1e6)
+
+
+def test_a_429_pauses_every_worker_of_the_run() -> None:
+    import threading
+
+    from llm_extract.client import RateLimiter
+
+    limiter = RateLimiter(rpm=None, tpm=None)
+    limiter.pause(0.5)  # what one worker does on a 429 with Retry-After
+    waited = []
+
+    def other_worker() -> None:
+        started = time.monotonic()
+        limiter.wait()
+        waited.append(time.monotonic() - started)
+
+    threads = [threading.Thread(target=other_worker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(waited) == 3 and min(waited) >= 0.4
