@@ -103,22 +103,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    commands = {"schema": _schema, "extract": _extract, "eval": _eval, "backends": _backends, "batch": _batch,
+                "compare": _compare, "review": _review}
     try:
-        if args.command == "schema":
-            print(json_schema_text())
-            return 0
-        if args.command == "extract":
-            return _extract(args)
-        if args.command == "eval":
-            return _eval(args)
-        if args.command == "backends":
-            return _backends(args)
-        if args.command == "batch":
-            return _batch(args)
-        if args.command == "compare":
-            return _compare(args)
-        if args.command == "review":
-            return _review(args)
+        return commands[args.command](args)
     except (UsageError, ConfigError, OutputError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         return 2
@@ -127,7 +115,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(130)  # do not wait for requests still in flight: their documents are redone on resume
-    return 2  # pragma: no cover - argparse requires a command
+
+
+def _schema(_: argparse.Namespace) -> int:
+    print(json_schema_text())
+    return 0
 
 
 def _progress(quiet: bool) -> Progress:

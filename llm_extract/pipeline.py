@@ -1,4 +1,4 @@
-"""Batch extraction: documents in, one output line each, nothing lost to one bad input."""
+"""One document at a time (never raising for one bad input), the output line writer, and reading runs back."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import traceback
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, TextIO
+from typing import Any, TextIO
 
 from .backends import Backend, DocResult
-from .documents import BadInput, Document, iter_documents
+from .documents import BadInput, Document
 
 
 @dataclass
@@ -85,24 +85,6 @@ class JsonlWriter:
             os.ftruncate(fd, self._good)
         except (OSError, ValueError, AttributeError):
             pass
-
-
-def write_line(handle: TextIO, line: dict[str, Any]) -> None:
-    """One complete JSON line, flushed, so a cut run leaves no partial record."""
-    JsonlWriter(handle).write(line)
-
-
-def run(paths: Iterable[str | Path], backend: Backend, out: TextIO,
-        on_result: Callable[[DocResult], None] | None = None) -> RunSummary:
-    summary = RunSummary()
-    writer = JsonlWriter(out)
-    for item in iter_documents(list(paths)):
-        result = extract_one(backend, item)
-        writer.write(result.to_line())
-        summary.add(result.status)
-        if on_result:
-            on_result(result)
-    return summary
 
 
 def read_predictions(path: Path) -> tuple[dict[str, dict[str, Any] | None], dict[str, dict[str, Any]]]:
