@@ -30,7 +30,7 @@ _TITLE_WORDS = re.compile(r"(?:巡视|巡察).{0,30}(?:整改|反馈).{0,30}(?:�
 _SIGNATURE_RE = re.compile(
     r"^(?:中共|中国共产党)?[\u4e00-\u9fff()]{2,40}?(?:委员会|党委|党组|党工委|工委|市委|县委|区委|州委|旗委|省委)$"
 )
-_SIGNED_RE = re.compile(rf"(?P<sig>[^\s\d]{{2,40}}?)\s+(?P<date>(?:19|20)\d{{2}}\s*年\s*\d{{1,2}}\s*月\s*\d{{1,2}}\s*日)")
+_SIGNED_RE = re.compile(r"(?P<sig>[^\s\d]{2,40}?)\s+(?P<date>(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)")
 _ISO_DATE_RE = re.compile(r"(?<!\d)(?P<date>(?:19|20)\d{2}-\d{1,2}-\d{1,2})(?!\d)")
 _PAGE_DATE_RE = re.compile(r"(?:发布|发表|更新)?(?:时间|日期)\s*[:]?\s*(?P<date>(?:19|20)\d{2}[-./年]\d{1,2}[-./月]\d{1,2}日?)")
 _ALIAS_RE = re.compile(r"\((?:原|简称|以下简称)[^()]*\)$")
@@ -146,9 +146,8 @@ def extract_header(layout: Layout, draft: Draft) -> int:
         alias = _ALIAS_RE.search(target)
         if alias:
             target = target[: alias.start()]
-        team = None
-        for team in TEAM_RE.finditer(folded, s_start, opening.start()):
-            pass
+        teams = list(TEAM_RE.finditer(folded, s_start, opening.start()))
+        team = teams[-1] if teams else None  # the team named nearest before "对 X"
         if team is not None:
             body = team.group("body")
             b_start = team.start("body")
