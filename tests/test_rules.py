@@ -128,3 +128,14 @@ def test_menus_and_footers_of_a_cut_off_page_are_not_the_notice(county_notice: s
 def test_channels_on_the_line_after_the_invitation(county_notice: str) -> None:
     split = county_notice.replace("请及时向我们反映。联系电话", "请及时向我们反映。\n联系电话")
     assert extract(split).record_json()["contact"]["phones"] == ["0736-1234567"]
+
+
+def test_a_wrapper_part_that_starts_with_关于_still_holds_the_findings() -> None:
+    text = ("根据省委统一部署，2021年4月1日至5月30日，省委第二巡视组对北湖区开展了巡视。7月1日，省委巡视组向北湖区委反馈了巡视意见。\n"
+            "一、整改工作开展情况\n（一）提高政治站位。做了工作。\n"
+            "二、关于省委巡视组反馈意见整改落实情况\n（一）关于“党的建设薄弱”问题的整改情况\n1.加强基层党建。做了。\n"
+            "（二）关于落实主体责任不到位问题的整改情况\n1.压实责任。做了。\n三、下一步工作打算\n")
+    assert extract(text).record_json()["sections"] == [
+        {"title": "党的建设薄弱", "items": ["加强基层党建"]},
+        {"title": "落实主体责任不到位", "items": ["压实责任"]},
+    ]

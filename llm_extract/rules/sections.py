@@ -26,7 +26,7 @@ NOT_FINDING = re.compile(
     r"基本情况|总体情况|组织(?:整改|领导|实施)|整改工作(?:开展|推进)?情况$|工作开展情况|主要做法|(?:提高|强化|加强)(?:政治)?站位"
     r"|下一步|今后|后续|打算|继续(?:深化|推进|抓好|巩固)|工作安排|^(?:关于)?(?:巡视|巡察)?移交"
 )
-WRAPPER = re.compile(r"(?:反馈(?:意见|问题)?|巡视|巡察|问题).{0,12}(?:整改|落实).{0,6}(?:情况|进展)")
+WRAPPER = re.compile(r"反馈.{0,12}(?:整改|落实).{0,6}(?:情况|进展)|(?:巡视|巡察)(?:整改|问题整改)(?:落实)?(?:情况|进展)")
 _CN_VALUE = {c: i + 1 for i, c in enumerate(CN)}
 
 
@@ -141,9 +141,10 @@ def _is_finding(layout: Layout, h: Heading) -> bool:
 
 
 def _is_wrapper(layout: Layout, h: Heading) -> bool:
+    """A part that holds the findings: about the feedback as a whole (反馈…整改), quoting no finding."""
     s, e = _headline(layout, h)
     text = layout.folded[s:e]
-    return bool(h.children) and "“" not in text and not text.startswith("关于") and bool(WRAPPER.search(text))
+    return bool(h.children) and "“" not in text and len(text) < 40 and bool(WRAPPER.search(text))
 
 
 def extract_sections(layout: Layout, draft: Draft, body_start: int, body_end: int) -> None:
