@@ -14,7 +14,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 extract: $(STAMP)
-	$(BIN)/llm-extract extract notices --out out/rules.jsonl
+	$(BIN)/llm-extract extract notices --out out/rules.jsonl --overwrite
+	$(BIN)/llm-extract show out/rules.jsonl
 
 eval: $(STAMP)
 	$(BIN)/llm-extract eval --gold gold --backend rules --report out/eval-rules

@@ -79,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     rv.add_argument("--out", type=Path, required=True)
     rv.add_argument("--gold", type=Path, default=None, help="mark the differences from these gold files")
 
+    sh = sub.add_parser("show", help="print the records of an output JSONL as a table, one row per notice")
+    sh.add_argument("pred", type=Path, metavar="FILE.jsonl")
+
     sub.add_parser("schema", help="print the JSON Schema of a record")
 
     bt = sub.add_parser("batch", help="run through a provider's Batch API: write its input, read its output")
@@ -104,7 +107,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     commands = {"schema": _schema, "extract": _extract, "eval": _eval, "backends": _backends, "batch": _batch,
-                "compare": _compare, "review": _review}
+                "compare": _compare, "review": _review, "show": _show}
     try:
         return commands[args.command](args)
     except (UsageError, ConfigError, OutputError) as exc:
@@ -115,6 +118,49 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(130)  # do not wait for requests still in flight: their documents are redone on resume
+
+
+def _show(args: argparse.Namespace) -> int:
+    """Each notice's main facts, one small table per notice (readable in 80 columns)."""
+    if not args.pred.is_file():
+        raise UsageError(f"no output file {args.pred}")
+    console = Console()
+
+    def v(x: Any) -> str:
+        return "—" if x is None else str(x)
+
+    with args.pred.open(encoding="utf-8") as handle:
+        for raw in handle:
+            if not raw.strip():
+                continue
+            line = json.loads(raw)
+            r = line.get("record") or {}
+            o, p, c = r.get("outcomes") or {}, r.get("plan") or {}, r.get("contact") or {}
+            sections = r.get("sections") or []
+            table = Table(title=f"{line.get('doc')} · {line.get('status')}", show_header=False, title_justify="left")
+            table.add_column("field", style="dim", no_wrap=True)
+            table.add_column("value", overflow="fold")
+            if line.get("error"):
+                table.add_row("error", str(line["error"]))
+            for name, value in (
+                ("issuer · target", f"{v(r.get('issuer'))} · {v(r.get('target'))}"),
+                ("team · type", f"{v(r.get('inspection_body'))} · {v(r.get('inspection_type'))} · round {v(r.get('round'))}"),
+                ("dates", f"on site {v(r.get('inspection_start'))} to {v(r.get('inspection_end'))}, feedback "
+                          f"{v(r.get('feedback_date'))}, published {v(r.get('publish_date'))}"),
+                ("plan", f"{v(p.get('problem_areas'))} areas, {v(p.get('problems'))} problems, "
+                         f"{v(p.get('measures'))} measures, {v(p.get('problems_rectified'))} rectified"),
+                ("discipline", f"党纪 {v(o.get('party_discipline'))}, 政务 {v(o.get('government_discipline'))}, "
+                               f"合并 {v(o.get('combined_discipline'))}, 组织处理 {v(o.get('organizational_handling'))}, "
+                               f"诫勉 {v(o.get('admonishment'))}, 教育提醒 {v(o.get('education_reminder'))}"),
+                ("money (yuan)", f"清退 {v(o.get('funds_returned'))}, 收缴 {v(o.get('funds_confiscated'))}, "
+                                 f"挽回 {v(o.get('losses_recovered'))}"),
+                ("findings", f"{len(sections)} with {sum(len(x.get('items') or []) for x in sections)} items"
+                             + (f"; first: {sections[0]['title']}" if sections else "")),
+                ("contact", ", ".join([*c.get("phones", []), *c.get("emails", [])]) or "—"),
+            ):
+                table.add_row(name, value)
+            console.print(table)
+    return 0
 
 
 def _schema(_: argparse.Namespace) -> int:

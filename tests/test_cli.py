@@ -108,3 +108,11 @@ def test_compare_names_the_fields_and_notices_that_got_worse(tmp_path: Path) -> 
     assert worse_fields == {"outcomes.party_discipline", "contact.phones"}
     assert "outcomes.party_discipline" in proc.stdout and "002_3560743218ed87cc" in proc.stdout
     assert (tmp_path / "cmp" / "compare.html").exists() and (tmp_path / "cmp" / "compare.md").exists()
+
+
+def test_show_prints_each_notices_main_facts(tmp_path: Path) -> None:
+    out = tmp_path / "rules.jsonl"
+    cli("extract", str(NOTICES), "--out", str(out), "--quiet")
+    proc = cli("show", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "000_52b65cbec59bb7bf · ok" in proc.stdout and "中共东阳市委 · 东阳市" in proc.stdout
