@@ -55,10 +55,16 @@ def find_opening(layout: Layout) -> re.Match[str] | None:
     return layout.memo["opening"]  # type: ignore[return-value]
 
 
+_TEAM_WORD = re.compile(r"巡视组|巡察组|巡视工作组|巡察工作组")
+
+
 def _find_opening(layout: Layout) -> re.Match[str] | None:
-    for m in TARGET_RE.finditer(layout.folded):
+    for i, m in enumerate(TARGET_RE.finditer(layout.folded)):
+        if i >= 200:
+            break  # an opening sentence comes early; do not scan a pathological text quadratically
         start, _ = layout.sentence_bounds(m.start())
-        if TEAM_RE.search(layout.folded, start, m.start()) or re.search(r"巡视组|巡察组", layout.folded[start:m.end()]):
+        start = max(start, m.start() - 300)  # the team is named in the same clause, close before "对"
+        if _TEAM_WORD.search(layout.folded, start, m.end()):
             return m
     return None
 

@@ -55,15 +55,21 @@ class Layout:
             return self.lines[i]
         return None
 
+    @cached_property
+    def _stops(self) -> list[int]:
+        return [m.start() for m in _SENTENCE_END.finditer(self.folded)]
+
     def sentence_bounds(self, offset: int) -> tuple[int, int]:
-        """The sentence (within its line) around ``offset``: from after the previous 。 to the next."""
+        """The sentence (within its line) around ``offset``: from after the previous 。 to the next.
+
+        Sentence stops are found once per text and bisected, so asking for many
+        offsets in one long line stays linear.
+        """
         line = self.line_at(offset)
         lo, hi = (line.start, line.end) if line else (0, len(self.folded))
-        start = lo
-        for m in _SENTENCE_END.finditer(self.folded, lo, offset):
-            start = m.end()
-        m = _SENTENCE_END.search(self.folded, offset, hi)
-        end = m.end() if m else hi
+        i = bisect_right(self._stops, offset - 1)
+        start = self._stops[i - 1] + 1 if i > 0 and self._stops[i - 1] >= lo else lo
+        end = self._stops[i] + 1 if i < len(self._stops) and self._stops[i] < hi else hi
         return start, end
 
     def sentences(self, line: Line) -> list[tuple[int, int]]:
