@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from answers import faithful_answer
+from support.answers import faithful_answer
 from conftest import NOTICES
-from fake_openai import ScriptedServer
+from support.fake_openai import ScriptedServer
 from llm_extract.client import LLMBackend
 from llm_extract.config import BackendConfig
 from llm_extract.documents import Document

@@ -11,9 +11,9 @@ import sys
 import time
 from pathlib import Path
 
-from answers import faithful_answer
+from support.answers import faithful_answer
 from conftest import GOLD, NOTICES
-from fake_openai import ScriptedServer
+from support.fake_openai import ScriptedServer
 from llm_extract.runner import Shard
 
 

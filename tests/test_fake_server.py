@@ -10,7 +10,7 @@ import urllib.request
 import openai
 import pytest
 
-from fake_openai import ScriptedServer
+from support.fake_openai import ScriptedServer
 
 MESSAGES = [{"role": "user", "content": "hello"}]
 TOOL = {"type": "function",

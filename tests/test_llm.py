@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from answers import faithful_answer, invented_answer
-from fake_openai import ScriptedServer
+from support.answers import faithful_answer, invented_answer
+from support.fake_openai import ScriptedServer
 from llm_extract.backends import RulesBackend
 from llm_extract.client import LLMBackend
 from llm_extract.config import BackendConfig

@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from answers import invented_answer
+from support.answers import invented_answer
 from conftest import GOLD, NOTICES
-from fake_openai import ScriptedServer
+from support.fake_openai import ScriptedServer
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -48,7 +48,7 @@ def test_a_model_that_invents_everything_scores_no_lower_than_rules(tmp_path: Pa
 
 
 def test_a_server_failing_the_first_requests_with_500s_still_yields_every_record(tmp_path: Path) -> None:
-    from answers import faithful_answer
+    from support.answers import faithful_answer
 
     by_text = {p.read_text(encoding="utf-8")[:200]: faithful_answer(p.read_text(encoding="utf-8"))
                for p in NOTICES.glob("*.txt")}

@@ -7,7 +7,7 @@ import copy
 import pytest
 from pydantic import ValidationError
 
-from answers import faithful_answer, invented_answer
+from support.answers import faithful_answer, invented_answer
 from llm_extract.response import LLMNotice, ground, source_text
 from llm_extract.rules import extract
 

@@ -1,0 +1,1 @@
+"""Test helpers: scripted OpenAI-compatible servers, a llama.cpp server, model answers."""
