@@ -35,10 +35,10 @@ with ScriptedServer(default={{"json": answer, "delay": {delay}}}) as srv:
 def main() -> None:
     from answers import faithful_answer
 
-    from llm_extract.client import LLMBackend
+    from llm_extract.llm.backend import LLMBackend
     from llm_extract.config import BackendConfig
     from llm_extract.documents import Document
-    from llm_extract.runner import run_batch
+    from llm_extract.run import run_documents as run_batch
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--docs", type=int, default=64)
@@ -65,7 +65,7 @@ def main() -> None:
             for _ in range(5):
                 from llm_extract import rules
                 from llm_extract.merge import merge
-                from llm_extract.response import ground
+                from llm_extract.ground import ground
 
                 rules.layout_of.cache_clear()  # cold, as for a new document
                 rules_ex = rules.extract(doc.text)

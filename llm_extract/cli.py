@@ -11,22 +11,19 @@ import argparse
 import json
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any, Sequence
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.table import Table
+from rich.markup import escape
 
 from . import __version__
-from .backends import DocResult
-from .config import ConfigError, resolve_backend
-from .documents import iter_documents
-from .pipeline import JsonlWriter, OutputError, RunSummary, extract_one, read_predictions
-from .report import print_report, write_reports
-from .schema import json_schema_text
-from .scoring import evaluate
+from .config import ConfigError
+from .factory import make_backend
+from .report.progress import RunProgress
+from .run import (OutputError, RunSummary, Shard, count_inputs, predict, read_predictions, run_documents,
+                  run_to_handle, usage_totals, write_results)
+from .score.gold import GoldError, load_gold, notice_paths
 
 err = Console(stderr=True)
 
@@ -60,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     src = ev.add_mutually_exclusive_group(required=True)
     src.add_argument("--pred", type=Path, help="output JSONL of `llm-extract extract`")
     src.add_argument("--backend", help="extract the gold notices with this backend, then score")
-    ev.add_argument("--notices", type=Path, default=None,
+    ev.add_argument("--notices", type=Path, nargs="+", default=None, metavar="DIR",
                     help="where the gold notices' texts are (default: the notices/ folder beside --gold)")
     ev.add_argument("--config", type=Path, default=None)
     ev.add_argument("--report", type=Path, default=None, help="write report.json and report.md here")
@@ -110,8 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "compare": _compare, "review": _review, "show": _show}
     try:
         return commands[args.command](args)
-    except (UsageError, ConfigError, OutputError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
+    except (UsageError, ConfigError, OutputError, GoldError) as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
         return 2
     except KeyboardInterrupt:
         err.print("[yellow]interrupted: every finished document is in the output; run again to resume[/yellow]")
@@ -121,112 +118,52 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    """Each notice's main facts, one small table per notice (readable in 80 columns)."""
+    from .report.terminal import record_table
+
     if not args.pred.is_file():
         raise UsageError(f"no output file {args.pred}")
     console = Console()
-
-    def v(x: Any) -> str:
-        return "—" if x is None else str(x)
-
     with args.pred.open(encoding="utf-8") as handle:
         for raw in handle:
-            if not raw.strip():
-                continue
-            line = json.loads(raw)
-            r = line.get("record") or {}
-            o, p, c = r.get("outcomes") or {}, r.get("plan") or {}, r.get("contact") or {}
-            sections = r.get("sections") or []
-            table = Table(title=f"{line.get('doc')} · {line.get('status')}", show_header=False, title_justify="left")
-            table.add_column("field", style="dim", no_wrap=True)
-            table.add_column("value", overflow="fold")
-            if line.get("error"):
-                table.add_row("error", str(line["error"]))
-            for name, value in (
-                ("issuer · target", f"{v(r.get('issuer'))} · {v(r.get('target'))}"),
-                ("team · type", f"{v(r.get('inspection_body'))} · {v(r.get('inspection_type'))} · round {v(r.get('round'))}"),
-                ("dates", f"on site {v(r.get('inspection_start'))} to {v(r.get('inspection_end'))}, feedback "
-                          f"{v(r.get('feedback_date'))}, published {v(r.get('publish_date'))}"),
-                ("plan", f"{v(p.get('problem_areas'))} areas, {v(p.get('problems'))} problems, "
-                         f"{v(p.get('measures'))} measures, {v(p.get('problems_rectified'))} rectified"),
-                ("discipline", f"党纪 {v(o.get('party_discipline'))}, 政务 {v(o.get('government_discipline'))}, "
-                               f"合并 {v(o.get('combined_discipline'))}, 组织处理 {v(o.get('organizational_handling'))}, "
-                               f"诫勉 {v(o.get('admonishment'))}, 教育提醒 {v(o.get('education_reminder'))}"),
-                ("money (yuan)", f"清退 {v(o.get('funds_returned'))}, 收缴 {v(o.get('funds_confiscated'))}, "
-                                 f"挽回 {v(o.get('losses_recovered'))}"),
-                ("findings", f"{len(sections)} with {sum(len(x.get('items') or []) for x in sections)} items"
-                             + (f"; first: {sections[0]['title']}" if sections else "")),
-                ("contact", ", ".join([*c.get("phones", []), *c.get("emails", [])]) or "—"),
-            ):
-                table.add_row(name, value)
-            console.print(table)
+            if raw.strip():
+                console.print(record_table(json.loads(raw)))
     return 0
 
 
 def _schema(_: argparse.Namespace) -> int:
+    from .schema import json_schema_text
+
     print(json_schema_text())
     return 0
 
 
-def _progress(quiet: bool) -> Progress:
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("{task.fields[counts]}"), TimeElapsedColumn(), console=err, disable=quiet,
-                    transient=False)
-
-
-def _run_to(handle: Any, paths: list[str], backend: Any, quiet: bool) -> RunSummary:
-    items = list(iter_documents(paths))
-    summary = RunSummary()
-    writer = JsonlWriter(handle)
-    with _progress(quiet) as progress:
-        task = progress.add_task("extracting", total=len(items), counts="")
-        for item in items:
-            result: DocResult = extract_one(backend, item)
-            writer.write(result.to_line())
-            summary.add(result.status)
-            if result.status == "error" and not quiet:
-                progress.console.print(f"[red]{result.doc_id}[/red]: {result.error}")
-            progress.update(task, advance=1, counts=" ".join(f"{k} {v}" for k, v in sorted(summary.counts.items())))
-    return summary
-
-
-def _summary_table(summary: RunSummary, backend: str, out: str) -> None:
-    table = Table(title=f"llm-extract · backend {backend} → {out}")
-    table.add_column("status")
-    table.add_column("documents", justify="right")
-    for status, n in sorted(summary.counts.items()):
-        table.add_row(status, str(n))
-    table.add_row("[bold]total[/bold]", f"[bold]{summary.lines + summary.counts.get('skipped', 0)}[/bold]")
-    for key, value in (summary.usage or {}).items():
-        table.add_row(f"[dim]{key}[/dim]", f"{value:,.4f}" if key == "cost" else f"{int(value):,}")
-    err.print(table)
+def _run_to_stdout(paths: list[str], backend: Any, quiet: bool) -> RunSummary:
+    with RunProgress(err, count_inputs(paths), quiet=quiet) as bar:
+        return run_to_handle(paths, backend, sys.stdout, on_result=lambda r, _: bar.tick(str(r.status), r.doc_id, r.error))
 
 
 def _extract(args: argparse.Namespace) -> int:
-    backend = resolve_backend(args.backend, args.config)
-    _attach_cache(backend, args)
+    from .report.terminal import run_summary
+
+    backend = _backend(args)
     if args.out == "-":
-        summary = _run_to(sys.stdout, list(args.paths), backend, args.quiet)
+        summary = _run_to_stdout(list(args.paths), backend, args.quiet)
     else:
         summary = _run_file(args, backend)
     if not args.quiet:
-        _summary_table(summary, backend.name, args.out)
+        err.print(run_summary(dict(summary.counts), summary.usage, backend.name, args.out))
     if args.strict and summary.counts.get("error"):
         err.print(f"[red]--strict: {summary.counts['error']} input(s) failed[/red]")
         return 1
     return 0
 
 
-def _attach_cache(backend: Any, args: argparse.Namespace) -> None:
-    if hasattr(backend, "cache") and not getattr(args, "no_cache", False):
-        from .cache import DEFAULT_PATH, AnswerCache
-
-        backend.cache = AnswerCache(args.cache or DEFAULT_PATH)
+def _backend(args: argparse.Namespace) -> Any:
+    """The backend the command names, with its answer cache unless ``--no-cache``."""
+    return make_backend(args.backend, args.config, cache=None if args.no_cache else (args.cache or True))
 
 
 def _run_file(args: argparse.Namespace, backend: Any) -> RunSummary:
-    from .runner import Shard, count_inputs, run_batch
-
     out = Path(args.out)
     try:
         shard = Shard.parse(args.shard) if args.shard else None
@@ -239,111 +176,61 @@ def _run_file(args: argparse.Namespace, backend: Any) -> RunSummary:
         out.touch()
     except OSError as exc:
         raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
-    total = None if shard else count_inputs(args.paths)
-    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TextColumn("{task.fields[rate]}"), TextColumn("{task.fields[counts]}"),
-                        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=err,
-                        disable=args.quiet)
-    counts: dict[str, int] = {}
-    started = time.monotonic()
-    with progress:
-        task = progress.add_task("extracting", total=total, counts="", rate="")
-
-        def tick(status: str, doc: str, error: str | None = None) -> None:
-            counts[status] = counts.get(status, 0) + 1
-            done = sum(counts.values())
-            rate = done / max(1e-9, time.monotonic() - started)
-            progress.update(task, advance=1, rate=f"{rate:.1f}/s",
-                            counts=" ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-            if status == "error" and error:
-                progress.console.print(f"[red]{doc}[/red]: {error}")
-
-        summary = run_batch(args.paths, backend, out, retry_errors=args.retry_errors, shard=shard,
-                            concurrency=args.concurrency,
-                            on_result=lambda r: tick(r.status, r.doc_id, r.error),
-                            on_skip=lambda doc: tick("skipped", doc))
-    summary.usage = _usage_of(out, backend)
+    with RunProgress(err, None if shard else count_inputs(args.paths), quiet=args.quiet) as bar:
+        summary = run_documents(args.paths, backend, out, retry_errors=args.retry_errors, shard=shard,
+                                concurrency=args.concurrency,
+                                on_result=lambda r: bar.tick(str(r.status), r.doc_id, r.error),
+                                on_skip=lambda doc: bar.tick("skipped", doc))
+    summary.usage = usage_totals(out, getattr(backend, "fingerprint", None))
     return summary
-
-
-def _usage_of(out: Path, backend: Any) -> dict[str, float]:
-    """Tokens and cost of this backend's lines in the output (the run and what it resumed)."""
-    total: dict[str, float] = {}
-    fingerprint = getattr(backend, "fingerprint", None)
-    with out.open(encoding="utf-8") as handle:
-        for raw in handle:
-            try:
-                line = json.loads(raw)
-            except json.JSONDecodeError:
-                continue
-            if line.get("run") != fingerprint:
-                continue
-            for key, value in (line.get("usage") or {}).items():
-                total[key] = total.get(key, 0) + value
-            if line.get("cost") is not None:
-                total["cost"] = total.get("cost", 0) + line["cost"]
-    return total
 
 
 def _backends(args: argparse.Namespace) -> int:
     from .config import backend_configs, load_config
-    from .probe import probe
+    from .llm.probe import backend_status
+    from .report.terminal import backends_table
 
-    table = Table(title="backends")
-    for col in ("name", "model", "base_url", "mode", "key", "server", "usable"):
-        table.add_column(col)
-    table.add_row("rules", "—", "offline", "—", "not needed", "not needed", "[green]yes (default)[/green]")
-    for name, cfg in backend_configs(load_config(args.config)).items():
-        key_state = "not needed" if not cfg.api_key_env else (
-            f"{cfg.api_key_env} set" if cfg.api_key() else f"[red]{cfg.api_key_env} unset[/red]")
-        needs_key = bool(cfg.api_key_env) and not cfg.api_key()
-        server = "not probed" if args.no_probe or needs_key else probe(cfg)
-        usable = (not cfg.api_key_env or bool(cfg.api_key())) and (args.no_probe or server == "answering")
-        table.add_row(name, cfg.model, cfg.base_url, cfg.mode, key_state, server,
-                      "[green]yes[/green]" if usable else "no")
-    Console().print(table)
+    configs = backend_configs(load_config(args.config))
+    Console().print(backends_table([backend_status(cfg, probe_server=not args.no_probe) for cfg in configs.values()]))
     return 0
 
 
 def _batch(args: argparse.Namespace) -> int:
-    from . import batch
-    from .client import LLMBackend
+    from .llm import openai_batch
+    from .llm.backend import LLMBackend
+    from .report.terminal import run_summary
 
-    backend = resolve_backend(args.backend, args.config)
+    backend = make_backend(args.backend, args.config)
     if not isinstance(backend, LLMBackend):
         raise UsageError("batch needs an LLM backend; the rules backend makes no requests")
     if args.batch_command == "submit":
-        n, bad = batch.submit(args.paths, backend, args.out)
+        n, bad = openai_batch.submit(args.paths, backend, args.out)
         for item in bad:
-            err.print(f"[red]{item.id}[/red]: {item.error}")
+            err.print(f"[red]{escape(item.id)}[/red]: {escape(item.error)}")
         err.print(f"wrote {n} requests to {args.out}; upload it to the provider's Batch API, then run "
-                  f"`llm-extract batch collect RESULTS.jsonl PATH... --backend {args.backend} --out FILE`")
+                  f"`llm-extract batch collect RESULTS.jsonl PATH... --backend {escape(args.backend)} --out FILE`")
         return 0
     if not args.results.is_file():
         raise UsageError(f"no batch results file {args.results}")
-    summary = RunSummary()
     with args.out.open("w", encoding="utf-8") as handle:
-        writer = JsonlWriter(handle)
-        for result in batch.collect(args.results, args.paths, backend):
-            writer.write(result.to_line())
-            summary.add(result.status)
-    _summary_table(summary, backend.name, str(args.out))
+        summary = write_results(openai_batch.collect(args.results, args.paths, backend), handle)
+    err.print(run_summary(dict(summary.counts), {}, backend.name, str(args.out)))
     return 0
 
 
 def _predictions(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    if not path.is_file():
-        raise UsageError(f"no predictions file {path}")
     try:
         return read_predictions(path)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read predictions {path}: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from .compare import compare_runs, print_comparison, write_comparison
+    from .report.files import write_comparison
+    from .report.terminal import print_comparison
+    from .score.compare import compare_runs
 
-    gold = _gold(args.gold)
+    gold = load_gold(args.gold)
     a, _ = _predictions(args.a)
     b, _ = _predictions(args.b)
     data = compare_runs(gold, a, b, (str(args.a), str(args.b)))
@@ -355,82 +242,29 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _review(args: argparse.Namespace) -> int:
-    from .documents import text_of_source
-    from .html import review_index, review_page
-    from .scoring import score_document
+    from .report.review import write_review
 
     if not args.pred.is_file():
         raise UsageError(f"no predictions file {args.pred}")
-    gold = _gold(args.gold) if args.gold else {}
-    args.out.mkdir(parents=True, exist_ok=True)
-    entries = []
-    with args.pred.open(encoding="utf-8") as handle:
-        for raw in handle:
-            if not raw.strip():
-                continue
-            line = json.loads(raw)
-            doc = str(line.get("doc"))
-            text = text_of_source(line.get("source"))
-            if text is None:
-                err.print(f"[yellow]{doc}[/yellow]: its text ({line.get('source')}) cannot be read; page shows the record only")
-                text = ""
-            diffs: dict[str, tuple[Any, Any]] = {}
-            if doc in gold:
-                for d in score_document(doc, gold[doc], line.get("record")).differences:
-                    diffs[d.field] = (d.gold, d.pred)
-            name = "".join(c if c.isalnum() or c in "-_." else "_" for c in doc) + ".html"
-            (args.out / name).write_text(review_page(line, text, diffs), encoding="utf-8")
-            entries.append((doc, name, str(line.get("status")), len(diffs)))
-    (args.out / "index.html").write_text(review_index(entries), encoding="utf-8")
-    err.print(f"wrote {len(entries)} review pages and {args.out / 'index.html'}")
+    gold = load_gold(args.gold) if args.gold else {}
+    n = write_review(args.pred, args.out, gold, warn=lambda msg: err.print(f"[yellow]{escape(msg)}[/yellow]"))
+    err.print(f"wrote {n} review pages and {args.out / 'index.html'}")
     return 0
 
 
-def _gold(folder: Path) -> dict[str, dict[str, Any]]:
-    if not folder.is_dir():
-        raise UsageError(f"no gold folder {folder}")
-    gold = {}
-    for path in sorted(folder.glob("*.json")):
-        try:
-            gold[path.stem] = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"gold file {path} is not JSON: {exc.msg} at line {exc.lineno}") from None
-    if not gold:
-        raise UsageError(f"no gold files (*.json) in {folder}")
-    return gold
-
-
-def _notice_paths(gold: dict[str, Any], notices: Path) -> list[str]:
-    paths = []
-    for stem in gold:
-        found = [p for p in (notices / f"{stem}{s}" for s in (".txt", ".html", ".htm")) if p.exists()]
-        if not found:
-            raise UsageError(f"no text for gold {stem} in {notices}")
-        paths.append(str(found[0]))
-    return paths
-
-
 def _eval(args: argparse.Namespace) -> int:
-    gold = _gold(args.gold)
+    from .report.files import write_reports
+    from .report.terminal import print_report
+    from .score.scoring import evaluate
+
+    gold = load_gold(args.gold)
     meta: dict[str, Any] = {"gold": str(args.gold)}
     if args.pred:
-        if not args.pred.exists():
-            raise UsageError(f"no predictions file {args.pred}")
-        try:
-            records, evidence = read_predictions(args.pred)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+        records, evidence = _predictions(args.pred)
         meta["pred"] = str(args.pred)
     else:
-        backend = resolve_backend(args.backend, args.config)
-        _attach_cache(backend, args)
-        notices = args.notices or args.gold.parent / "notices"
-        records, evidence = {}, {}
-        for path in _notice_paths(gold, notices):
-            item = next(iter(iter_documents([path])))
-            line = extract_one(backend, item).to_line()
-            records[line["doc"]] = line["record"]
-            evidence[line["doc"]] = line["evidence"]
+        backend = _backend(args)
+        records, evidence = predict(backend, notice_paths(gold, args.notices or [args.gold.parent / "notices"]))
         meta["backend"] = backend.name
     result = evaluate(gold, records, evidence)
     if not args.quiet:

@@ -9,14 +9,15 @@ mode = "tools"                     # json_schema, tools, json, md_json
 ```
 
 Shipped presets (:data:`PRESETS`) can be used by name or overridden field by
-field in ``llm_extract.toml`` (or ``--config FILE``).
+field in ``llm_extract.toml`` (or ``--config FILE``).  This module is data
+only: :mod:`llm_extract.factory` builds backends from it.
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -107,18 +108,3 @@ def backend_configs(config: dict[str, Any]) -> dict[str, BackendConfig]:
         except TypeError as exc:
             raise ConfigError(f"backend {name!r}: {exc}") from None
     return out
-
-
-def resolve_backend(name: str, config_path: Path | None = None, **overrides: Any):  # type: ignore[no-untyped-def]
-    """The backend called ``name``: ``rules``, a preset, or one from the config file."""
-    from .backends import RulesBackend
-
-    if name == "rules":
-        return RulesBackend()
-    configs = backend_configs(load_config(config_path))
-    if name not in configs:
-        raise ConfigError(f"unknown backend {name!r}; known: {', '.join(['rules', *configs])}")
-    cfg = replace(configs[name], **overrides) if overrides else configs[name]
-    from .client import LLMBackend
-
-    return LLMBackend(cfg)

@@ -19,43 +19,33 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .grounding import Draft, Extraction
-from .rules import body_end, layout_of
-from .rules.contact import find_contact_line
-from .rules.figures import find_summary
-from .rules.header import ROUND_RE, find_opening
+from .fields import Region, spec_of
+from .ground import ground
+from .record import Draft, Extraction
+from .rules import Reading
+from .rules.header import ROUND_RE
 from .rules.sections import LEVEL_RES
 from .schema import Span, iter_scalar_paths
 
-NUMERIC_PREFIXES = ("plan.", "outcomes.")
-NUMERIC_HEADER = {"team_number", "inspection_start", "inspection_end", "feedback_date", "publish_date"}
-HANDOVER = ("outcomes.petitions_", "outcomes.clues_")
-
 
 def _is_numeric(path: str) -> bool:
-    return path in NUMERIC_HEADER or path.startswith(NUMERIC_PREFIXES)
+    spec = spec_of(path)
+    return bool(spec and spec.kind.numeric)
 
 
 class Regions:
-    """Where a notice states what: computed once from the rules' reading of its layout."""
+    """Where a notice states what: the rules' landmarks, asked per field through the registry."""
 
-    def __init__(self, text: str) -> None:
-        self.layout = layout_of(text)
-        opening = find_opening(self.layout)
-        self.opening = self.layout.line_at(opening.start()) if opening else None
-        start = self.opening.start if self.opening else 0
-        self.summary = find_summary(self.layout, start, body_end(self.layout, start))
-        self.contact = find_contact_line(self.layout, start)
+    def __init__(self, reading: Reading) -> None:
+        self.layout = reading.layout
+        self.marks = reading.landmarks
+        self.opening = self.marks.opening_line
 
     def region(self, path: str) -> tuple[int, int] | None:
-        if path.startswith("outcomes.") and not path.startswith(HANDOVER):
-            return (self.summary.start, self.summary.end) if self.summary else None
-        if path in {"team_number", "inspection_start", "inspection_end", "feedback_date", "target",
-                    "inspection_body", "inspection_type"}:
-            return (self.opening.start, self.opening.end) if self.opening else None
-        if path.startswith("contact."):
-            return self.contact
-        return None
+        spec = spec_of(path)
+        if spec is None or spec.region is Region.handover:
+            return None
+        return self.marks.region(spec.region)
 
     def on_heading_line(self, span: Span) -> bool:
         line = self.layout.line_at(span.start)
@@ -84,11 +74,22 @@ def _plausible(path: str, value: Any, span: Span, regions: Regions) -> bool:
     return True
 
 
-def merge(text: str, rules_ex: Extraction, model_ex: Extraction | None) -> tuple[Extraction, dict[str, str]]:
+def settle(reading: Reading, answer: dict[str, Any] | None) -> tuple[Extraction, dict[str, str], list[str]]:
+    """The tail every model route shares: ground the answer, merge it with the rules' reading.
+
+    Returns the final record, where each field came from, and what grounding refused.
+    """
+    model_ex, refused = ground(answer, reading.text) if answer is not None else (None, [])
+    final, sources = merge(reading, model_ex)
+    return final, sources, refused
+
+
+def merge(reading: Reading, model_ex: Extraction | None) -> tuple[Extraction, dict[str, str]]:
     """The final record and, for each field, where its value came from."""
+    rules_ex, text = reading.extraction, reading.text
     if model_ex is None:
         return rules_ex, {_field_key(p): "rules" for p in rules_ex.evidence}
-    regions = Regions(text)
+    regions = Regions(reading)
     r_rec, m_rec = rules_ex.record_json(), model_ex.record_json()
     r_vals = dict(iter_scalar_paths({k: v for k, v in r_rec.items() if k != "sections"}))
     m_vals = dict(iter_scalar_paths({k: v for k, v in m_rec.items() if k != "sections"}))

@@ -16,6 +16,8 @@ from typing import Any, Iterator, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, model_validator
 
+from .fields import DATE_ORDER
+
 
 class InspectionType(str, Enum):
     routine = "routine"
@@ -126,9 +128,6 @@ class Notice(_Strict):
             if isinstance(value, float) and value.is_integer():
                 data["outcomes"][key] = int(value)
         return data
-
-
-DATE_ORDER = ("inspection_start", "inspection_end", "feedback_date", "publish_date")
 
 
 def consistency_errors(notice: Notice) -> list[tuple[str, str]]:

@@ -14,11 +14,11 @@ from hypothesis import given, settings, strategies as st
 from support.answers import faithful_answer
 from conftest import NOTICES
 from support.fake_openai import ScriptedServer
-from llm_extract.client import LLMBackend
+from llm_extract.llm.backend import LLMBackend
 from llm_extract.config import BackendConfig
 from llm_extract.documents import Document
-from llm_extract.normalize import parse_date, parse_int, parse_money
-from llm_extract.pipeline import JsonlWriter, OutputError
+from llm_extract.text import parse_date, parse_int, parse_money
+from llm_extract.run import JsonlWriter, OutputError
 from llm_extract.rules import extract
 
 DONGYANG = "000_52b65cbec59bb7bf"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from llm_extract.scoring import evaluate, score_document
+from llm_extract.score.scoring import evaluate, score_document
 
 
 def counts(gold: dict, pred: dict | None, field: str):

@@ -2,40 +2,54 @@
 
 It needs no model, runs in milliseconds, and grounds every value in a span;
 the LLM backends run it too, as the fallback and the cross-check for numbers.
+:func:`read` returns a :class:`Reading`: the extraction, the notice's
+landmarks (which the merge and the excerpt reuse) and, per field, whether a
+strong pattern or a fallback guess produced it.
 """
 
 from __future__ import annotations
 
-from ..grounding import Draft, Extraction
-from .contact import extract_contact, find_contact_line
+from dataclasses import dataclass
+
+from ..record import Draft, Extraction
+from .contact import extract_contact
 from .figures import extract_outcomes, extract_plan
-from .header import extract_header, find_signature
+from .header import extract_header
+from .landmarks import Landmarks, landmarks_of
 from .layout import Layout, layout_of
 from .sections import extract_sections
 
-__all__ = ["extract", "Layout", "layout_of", "body_end"]
+__all__ = ["Landmarks", "Layout", "Reading", "extract", "landmarks_of", "layout_of", "read"]
 
 
-def body_end(layout: Layout, body_start: int) -> int:
-    """Where the notice proper ends: its contact paragraph, else its signature, else the text's end."""
-    contact = find_contact_line(layout, body_start)
-    if contact is not None:
-        return contact[0]
-    signature, date_line = find_signature(layout, body_start)
-    for line in (signature, date_line):
-        if line is not None:
-            return line.start
-    return len(layout.text)
+@dataclass(frozen=True)
+class Reading:
+    """What the rules read in one text."""
+
+    text: str
+    layout: Layout
+    landmarks: Landmarks
+    extraction: Extraction
+
+    @property
+    def confidence(self) -> dict[str, str]:
+        """Per evidence path: ``strong`` or ``weak``."""
+        return self.extraction.confidence
+
+
+def read(text: str) -> Reading:
+    """Read a notice's text: landmarks first, then every field inside the region that states it."""
+    layout = layout_of(text)
+    marks = landmarks_of(layout)
+    draft = Draft(text)
+    extract_header(layout, draft, marks)
+    extract_plan(layout, draft, marks.body_start, marks.body_end)
+    extract_outcomes(layout, draft, marks)
+    extract_sections(layout, draft, marks.body_start, marks.body_end)
+    extract_contact(layout, draft, marks)
+    return Reading(text, layout, marks, draft.finish())
 
 
 def extract(text: str) -> Extraction:
     """Read a notice's text into a validated, grounded record."""
-    layout = layout_of(text)
-    draft = Draft(text)
-    start = extract_header(layout, draft)
-    end = body_end(layout, start)
-    extract_plan(layout, draft, start, end)
-    extract_outcomes(layout, draft, start, end)
-    extract_sections(layout, draft, start, end)
-    extract_contact(layout, draft, start)
-    return draft.finish()
+    return read(text).extraction

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from ..grounding import Draft
+from ..record import Draft
 from .layout import Layout
+
+if TYPE_CHECKING:
+    from .landmarks import Landmarks
 
 _CHANNEL = re.compile(r"联系方式|联系电话|举报电话|监督电话|咨询电话|电话|邮政信箱|通信地址|通讯地址|来信地址|电子邮箱|电子信箱|邮箱|网上举报|举报网站|网址")
 _PAGE_CHROME = re.compile(r"侵权|版权|Copyright|©|ICP|备案|技术支持|主办单位|承办|网站标识|地址:.*邮编.*电话.*(?:传真|版权)")
@@ -57,8 +61,8 @@ def _find_contact_line(layout: Layout, body_start: int) -> tuple[int, int] | Non
     return start, end
 
 
-def extract_contact(layout: Layout, draft: Draft, body_start: int) -> None:
-    found = find_contact_line(layout, body_start)
+def extract_contact(layout: Layout, draft: Draft, marks: "Landmarks") -> None:
+    found = marks.contact
     if found is None:
         return
     lo, hi = found

@@ -8,9 +8,14 @@ in the body, which reports its own smaller numbers with the same words.
 from __future__ import annotations
 
 import re
-from ..grounding import Draft
-from ..normalize import MONEY_UNIT, NUMBER, parse_int, parse_money
+from typing import TYPE_CHECKING
+
+from ..record import Draft
+from ..text import MONEY_UNIT, NUMBER, parse_int, parse_money
 from .layout import Layout, Line
+
+if TYPE_CHECKING:
+    from .landmarks import Landmarks
 
 N = rf"(?P<n>{NUMBER})"
 PERSONS = r"(?:人|名)"
@@ -225,8 +230,9 @@ def _breakdown(layout: Layout, draft: Draft, after: int, hi: int, default: str) 
         draft.put(f"outcomes.{key}.{field}", parse_int(item.group("n")), item.start("n"), item.end("n"))
 
 
-def extract_outcomes(layout: Layout, draft: Draft, body_start: int, body_end: int) -> None:
-    summary = find_summary(layout, body_start, body_end)
+def extract_outcomes(layout: Layout, draft: Draft, marks: "Landmarks") -> None:
+    """Outcome figures from the summary paragraph; petitions and clues from the handover sentences."""
+    body_start, body_end, summary = marks.body_start, marks.body_end, marks.summary
     if summary is not None:
         lo, hi = summary.start, summary.end
         for key in _OUTCOME_RES:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import TYPE_CHECKING
 
-from ..grounding import Draft
-from ..normalize import DATE_ANY, DATE_RE, fold, parse_int, resolve_date
+from ..record import Draft
+from ..text import DATE_ANY, DATE_RE, fold, parse_int, resolve_date
 from .layout import Layout, Line
+
+if TYPE_CHECKING:
+    from .landmarks import Landmarks
 
 CN_ORD = "一二三四五六七八九十百零〇两"
 ORDINAL = rf"(?:\d+|[{CN_ORD}]+)"
@@ -139,14 +143,13 @@ def find_signature(layout: Layout, body_start: int = 0) -> tuple[Line | None, Li
     return None, None
 
 
-def extract_header(layout: Layout, draft: Draft) -> int:
-    """Fill the header fields; returns the offset where the notice body starts."""
+def extract_header(layout: Layout, draft: Draft, marks: "Landmarks") -> None:
+    """Fill the header fields from the opening sentence, the head of the page and the signature."""
     folded = layout.folded
-    opening = find_opening(layout)
-    body_start = 0
+    opening = marks.opening
+    body_start = marks.body_start
     if opening is not None:
         s_start, s_end = layout.sentence_bounds(opening.start())
-        body_start = layout.line_at(opening.start()).start  # type: ignore[union-attr]
         target = opening.group("target").strip()
         t_start = opening.start("target") + (len(opening.group("target")) - len(opening.group("target").lstrip()))
         alias = _ALIAS_RE.search(target)
@@ -182,10 +185,8 @@ def extract_header(layout: Layout, draft: Draft) -> int:
         _extract_dates(layout, draft, s_start, s_end, opening)
     extract_title(layout, draft, body_start)
     _extract_round(layout, draft, body_start)
-    signature, sig_date = find_signature(layout, body_start)
-    extract_issuer(layout, draft, signature)
-    _extract_publish_date(layout, draft, sig_date, body_start)
-    return body_start
+    extract_issuer(layout, draft, marks.signature)
+    _extract_publish_date(layout, draft, marks.signature_date, body_start)
 
 
 def _extract_dates(layout: Layout, draft: Draft, s_start: int, s_end: int, opening: re.Match[str]) -> None:

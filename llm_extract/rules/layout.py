@@ -12,7 +12,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
-from ..normalize import fold
+from ..text import fold
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..grounding import Draft
+from ..record import Draft
 from .layout import Layout, Line
 
 CN = "一二三四五六七八九十"

@@ -1,6 +1,6 @@
 """Run a real llama.cpp server (the ``xllamacpp`` wheel) on 127.0.0.1 until killed.
 
-Usage: python tests/llama_server.py PORT MODEL.gguf.  The test fixture starts
+Usage: python tests/support/llama_server.py PORT MODEL.gguf.  The test fixture starts
 it as a subprocess so a crash in native code cannot take pytest down with it.
 """
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 
-from .config import BackendConfig
+from ..config import BackendConfig
 
 
 def probe(cfg: BackendConfig, timeout: float = 2.0) -> str:
@@ -21,3 +21,15 @@ def probe(cfg: BackendConfig, timeout: float = 2.0) -> str:
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         return f"not answering ({type(reason).__name__})"
+
+
+def backend_status(cfg: BackendConfig, *, probe_server: bool = True) -> dict[str, object]:
+    """What ``llm-extract backends`` shows of one backend: its key variable's state, its server's, usable or not."""
+    needs_key = bool(cfg.api_key_env) and not cfg.api_key()
+    server = "not probed" if not probe_server or needs_key else probe(cfg)
+    return {
+        "name": cfg.name, "model": cfg.model, "base_url": cfg.base_url, "mode": cfg.mode,
+        "key": "not needed" if not cfg.api_key_env else f"{cfg.api_key_env} {'unset' if needs_key else 'set'}",
+        "key_missing": needs_key, "server": server,
+        "usable": not needs_key and (not probe_server or server == "answering"),
+    }

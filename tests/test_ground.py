@@ -8,7 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from support.answers import faithful_answer, invented_answer
-from llm_extract.response import LLMNotice, ground, source_text
+from llm_extract.ground import ground
+from llm_extract.llm.answer import LLMNotice, source_text
 from llm_extract.rules import extract
 
 

@@ -1,4 +1,4 @@
-"""Normalisers for the values notices write loosely: numerals, money, dates.
+"""Normalisers for the values notices write loosely: numerals, money, dates, strings.
 
 Every function here is total over its input type: it returns ``None`` for
 what it cannot read rather than raising, so that a rule over scraped text
@@ -187,3 +187,18 @@ def parse_date(text: str, anchor: date | None = None) -> date | None:
     if not match:
         return None
     return resolve_date(match, anchor)[0]
+
+
+# --- strings ---------------------------------------------------------------
+
+_QUOTE_MARKS = dict.fromkeys(map(ord, "\"'“”‘’「」『』〝〞‟„"), None)
+
+
+def norm_text(value: object) -> str:
+    """NFKC, no whitespace, no quote marks: the one string normal form SPEC.md compares by.
+
+    Scoring and grounding both use it, so a value grounding accepts is one
+    scoring can match.
+    """
+    s = unicodedata.normalize("NFKC", str(value))
+    return "".join(s.split()).translate(_QUOTE_MARKS)

@@ -1,4 +1,4 @@
-"""Eval reports for people: a rich table on the terminal, JSON and Markdown on disk."""
+"""Eval and comparison reports on disk: JSON, Markdown and (through :mod:`.pages`) HTML."""
 
 from __future__ import annotations
 
@@ -6,10 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-
-from .scoring import EvalResult, iter_rows
+from ..score.scoring import EvalResult, iter_rows
+from .pages import compare_html, report_html
 
 
 def _fmt(x: float) -> str:
@@ -30,38 +28,6 @@ def report_dict(result: EvalResult, meta: dict[str, Any] | None = None) -> dict[
         ],
         "missing_predictions": result.missing_predictions,
     }
-
-
-def print_report(result: EvalResult, console: Console | None = None, *, show_differences: int = 40) -> None:
-    console = console or Console()
-    table = Table(title="Field accuracy", show_lines=False)
-    table.add_column("field", overflow="fold", min_width=24)
-    for col in ("family", "accuracy", "precision", "recall", "F1", "gold", "pred"):
-        table.add_column(col, justify="left" if col == "family" else "right", no_wrap=True)
-    for row in iter_rows(result):
-        style = "red" if row["accuracy"] < 0.8 else "yellow" if row["accuracy"] < 1 else None
-        table.add_row(row["field"], row["family"], _fmt(row["accuracy"]), _fmt(row["precision"]),
-                      _fmt(row["recall"]), _fmt(row["f1"]), str(row["gold"]), str(row["pred"]), style=style)
-    console.print(table)
-    fam = Table(title="Field families")
-    for col in ("family", "precision", "recall", "F1", "gold", "pred"):
-        fam.add_column(col, justify="left" if col == "family" else "right")
-    for name, c in result.per_family().items():
-        fam.add_row(name, _fmt(c.precision), _fmt(c.recall), _fmt(c.f1), str(c.gold), str(c.pred))
-    console.print(fam)
-    diffs = [d for doc in result.documents for d in doc.differences]
-    if diffs:
-        t = Table(title=f"Differences ({len(diffs)}; first {min(len(diffs), show_differences)})")
-        for col in ("doc", "field", "kind", "gold", "output"):
-            t.add_column(col, overflow="fold")
-        for d in diffs[:show_differences]:
-            t.add_row(d.doc, d.field, d.kind, _short(d.gold), _short(d.pred))
-        console.print(t)
-    o = result.overall
-    console.print(f"[bold]value precision {_fmt(o.precision)}  recall {_fmt(o.recall)}  F1 {_fmt(o.f1)}[/bold] "
-                  f"over {o.gold} gold values, {len(result.documents)} documents")
-    if result.missing_predictions:
-        console.print(f"[red]no prediction for: {', '.join(result.missing_predictions)}[/red]")
 
 
 def _short(value: Any, width: int = 60) -> str:
@@ -100,8 +66,6 @@ def markdown(result: EvalResult, meta: dict[str, Any] | None = None) -> str:
 
 def write_reports(result: EvalResult, out_dir: Path, meta: dict[str, Any] | None = None) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    from .html import report_html
-
     json_path = out_dir / "report.json"
     md_path = out_dir / "report.md"
     html_path = out_dir / "report.html"
@@ -109,3 +73,19 @@ def write_reports(result: EvalResult, out_dir: Path, meta: dict[str, Any] | None
     json_path.write_text(json.dumps(report_dict(result, meta), ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     md_path.write_text(markdown(result, meta), encoding="utf-8")
     return [json_path, md_path, html_path]
+
+
+def write_comparison(data: dict[str, Any], out_dir: Path) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / "compare.json", out_dir / "compare.md", out_dir / "compare.html"]
+    paths[0].write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    md = [f"# Comparison\n\nA: `{data['a']}`  \nB: `{data['b']}`\n",
+          f"Value F1: A {data['overall']['a']:.3f} → B {data['overall']['b']:.3f}\n",
+          "## Fields that changed\n\n| field | A | B | Δ |\n|---|---:|---:|---:|"]
+    md += [f"| `{r['field']}` | {r['a']:.3f} | {r['b']:.3f} | {r['delta']:+.3f} |" for r in data["fields"] if r["delta"]]
+    for key in ("worse", "better"):
+        md += [f"\n## Notices that got {key}\n", "| notice | differences A | differences B | fields |", "|---|---:|---:|---|"]
+        md += [f"| {r['doc']} | {r['a']} | {r['b']} | {', '.join(r['fields'])} |" for r in data[key]]
+    paths[1].write_text("\n".join(md) + "\n", encoding="utf-8")
+    paths[2].write_text(compare_html(data), encoding="utf-8")
+    return paths

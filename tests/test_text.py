@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import given, strategies as st
 
-from llm_extract.normalize import fold, parse_date, parse_int, parse_money
+from llm_extract.text import fold, parse_date, parse_int, parse_money
 
 
 @pytest.mark.parametrize("raw, value", [

@@ -10,7 +10,7 @@ import json
 from html import escape
 from typing import Any
 
-from .scoring import EvalResult, iter_rows
+from ..score.scoring import EvalResult, iter_rows
 
 CSS = """
 body{font-family:system-ui,"Noto Sans CJK SC","PingFang SC",sans-serif;margin:1.5rem;color:#222;line-height:1.5}

@@ -14,7 +14,7 @@ from pathlib import Path
 from support.answers import faithful_answer
 from conftest import GOLD, NOTICES
 from support.fake_openai import ScriptedServer
-from llm_extract.runner import Shard
+from llm_extract.run import Shard
 
 
 def _docs(tmp_path: Path, n: int) -> tuple[Path, dict[str, str]]:

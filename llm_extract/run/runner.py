@@ -1,4 +1,4 @@
-"""Batch runs: concurrent, resumable, sharded, one complete line per document.
+"""The one loop over documents: concurrent, resumable, sharded, one complete line per document.
 
 A run appends to its output JSONL.  Every line records the document's hash
 and the backend's fingerprint, so re-running the same command skips what is
@@ -8,83 +8,49 @@ moment leaves at most one partial last line, which the next run cuts off.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import threading
+import traceback
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TextIO
 
-from .backends import Backend, DocResult
-from .documents import BadInput, Document, iter_documents
-from .pipeline import JsonlWriter, RunSummary, extract_one
-
-
-@dataclass
-class Shard:
-    """``--shard I/N``: this machine takes the documents whose id hashes to I modulo N."""
-
-    index: int
-    count: int
-
-    @classmethod
-    def parse(cls, text: str) -> "Shard":
-        try:
-            i, n = (int(x) for x in text.split("/"))
-        except ValueError:
-            raise ValueError(f"--shard takes I/N (e.g. 0/4), not {text!r}") from None
-        if n < 1 or not 0 <= i < n:
-            raise ValueError(f"--shard {text}: I must be in 0..N-1")
-        return cls(i, n)
-
-    def takes(self, doc_id: str) -> bool:
-        digest = hashlib.sha256(doc_id.encode("utf-8")).digest()
-        return int.from_bytes(digest[:8], "big") % self.count == self.index
-
-
-def _key(doc_id: str, sha: str | None, fingerprint: str) -> str:
-    return f"{fingerprint}\0{doc_id}\0{sha or ''}"
+from ..backends import Backend
+from ..documents import TEXT_SUFFIXES, BadInput, Document, iter_documents
+from ..record import DocResult, Status
+from .output import JsonlWriter
+from .resume import Resume, line_key, prepare_output
+from .shard import Shard
 
 
 @dataclass
-class Resume:
-    """What an existing output file already holds."""
+class RunSummary:
+    counts: Counter[str] = field(default_factory=Counter)
+    lines: int = 0
+    usage: dict[str, float] = field(default_factory=dict)
 
-    done: set[str] = field(default_factory=set)
-    errors: set[str] = field(default_factory=set)
-    cut_partial: bool = False
-    dropped_errors: int = 0
+    def add(self, status: str | Status) -> None:
+        self.counts[str(status)] += 1
+        self.lines += 1
 
 
-def prepare_output(path: Path, fingerprint: str, retry_errors: bool) -> Resume:
-    """Read an existing output: cut a partial last line; with ``retry_errors`` drop error lines."""
-    state = Resume()
-    if not path.is_file():  # new, or a device such as /dev/full or a pipe: nothing to resume
-        return state
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        data = data[: data.rfind(b"\n") + 1]
-        state.cut_partial = True
-    kept: list[bytes] = []
-    for raw in data.splitlines(keepends=True):
-        try:
-            line = json.loads(raw)
-        except json.JSONDecodeError:
-            state.cut_partial = True
-            continue
-        key = _key(str(line.get("doc")), line.get("doc_sha256"), str(line.get("run")))
-        if line.get("status") == "error" and retry_errors:
-            state.dropped_errors += 1
-            continue
-        (state.errors if line.get("status") == "error" else state.done).add(key)
-        kept.append(raw)
-    if state.cut_partial or state.dropped_errors:
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_bytes(b"".join(kept))
-        os.replace(tmp, path)
-    return state
+def extract_one(backend: Backend, item: Document | BadInput) -> DocResult:
+    """Never raises: a bad input or a backend bug becomes an ``error`` result."""
+    if isinstance(item, BadInput):
+        return DocResult(item.id, Status.error, backend.name, error=item.error, source=item.source)
+    try:
+        result = backend.extract(item)
+    except Exception as exc:  # noqa: BLE001 - one document must not end the batch
+        last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        where = f" ({Path(last.filename).name}:{last.lineno})" if last else ""
+        result = DocResult(item.id, Status.error, backend.name, error=f"{type(exc).__name__}: {exc}{where}")
+    if result.source is None:
+        result.source = item.source
+    return result
+
+
 
 
 def _items(paths: Iterable[str | Path], shard: Shard | None) -> Iterator[Document | BadInput]:
@@ -93,7 +59,7 @@ def _items(paths: Iterable[str | Path], shard: Shard | None) -> Iterator[Documen
             yield item
 
 
-def run_batch(paths: Iterable[str | Path], backend: Backend, out: Path, *, retry_errors: bool = False,
+def run_documents(paths: Iterable[str | Path], backend: Backend, out: Path, *, retry_errors: bool = False,
               shard: Shard | None = None, concurrency: int | None = None,
               on_result: Callable[[DocResult], None] | None = None,
               on_skip: Callable[[str], None] | None = None) -> RunSummary:
@@ -137,7 +103,7 @@ def _feed(paths: Iterable[str | Path], shard: Shard | None, state: Resume, finge
     """Submit the documents not done yet, keeping at most ``2 × workers`` in flight."""
     for item in _items(paths, shard):
         sha = item.sha256 if isinstance(item, Document) else None
-        key = _key(item.id, sha, fingerprint)
+        key = line_key(item.id, sha, fingerprint)
         if key in state.done or key in state.errors:
             if on_skip:
                 on_skip(item.id)
@@ -153,8 +119,6 @@ def _feed(paths: Iterable[str | Path], shard: Shard | None, state: Resume, finge
 
 def count_inputs(paths: Iterable[str | Path]) -> int:
     """How many documents ``paths`` hold, without reading their texts (for the progress bar)."""
-    from .documents import TEXT_SUFFIXES
-
     total = 0
     for raw in paths:
         path = Path(raw)
@@ -174,8 +138,39 @@ def count_inputs(paths: Iterable[str | Path]) -> int:
 
 def _extract(backend: Backend, item: Document | BadInput, fingerprint: str) -> DocResult:
     result = extract_one(backend, item)
-    result.extra["doc_sha256"] = item.sha256 if isinstance(item, Document) else None
-    result.extra["run"] = fingerprint
+    result.doc_sha256 = item.sha256 if isinstance(item, Document) else None
+    result.run = fingerprint
     return result
 
 
+
+
+def run_to_handle(paths: Iterable[str | Path], backend: Backend, handle: TextIO,
+                  on_result: Callable[[DocResult, RunSummary], None] | None = None) -> RunSummary:
+    """Extract every document in order to an open stream (standard output): no resuming, no concurrency."""
+    results = (extract_one(backend, item) for item in iter_documents(list(paths)))
+    return write_results(results, handle, on_result)
+
+
+def write_results(results: Iterable[DocResult], handle: TextIO,
+                  on_result: Callable[[DocResult, RunSummary], None] | None = None) -> RunSummary:
+    """Write each result as one output line as it comes, counting statuses."""
+    summary = RunSummary()
+    writer = JsonlWriter(handle)
+    for result in results:
+        writer.write(result.to_line())
+        summary.add(result.status)
+        if on_result:
+            on_result(result, summary)
+    return summary
+
+
+def predict(backend: Backend, paths: Iterable[str | Path]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Records and evidence by document id, in memory (what an eval scores)."""
+    records: dict[str, Any] = {}
+    evidence: dict[str, Any] = {}
+    for item in iter_documents(list(paths)):
+        line = extract_one(backend, item).to_line()
+        records[line["doc"]] = line["record"]
+        evidence[line["doc"]] = line["evidence"]
+    return records, evidence

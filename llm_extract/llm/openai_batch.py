@@ -1,8 +1,7 @@
-"""The OpenAI Batch API route, for runs too large or too costly to make one request at a time.
+"""The OpenAI Batch API route, beside the live one, for runs too large or too costly to make one request at a time.
 
 ``submit`` writes the Batch input file: one ``/v1/chat/completions`` request
-per document, exactly as instructor would send it in the backend's mode
-(captured from instructor itself, not rebuilt by hand).  ``collect`` reads
+per document, the very body the live route sends (:func:`.request.request_body`).  ``collect`` reads
 the provider's output file and turns each answer into a record the usual
 way: grounded against the text, cross-checked and merged with the rules.
 A batch answer cannot be re-asked, so what fails grounding is dropped.
@@ -15,41 +14,14 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-import instructor
-from instructor.core.exceptions import InstructorRetryException
-
-from . import rules
-from .backends import DocResult, check_notice
-from .client import INSTRUCTOR_MODES, LLMBackend, parse_loose, prune_to_schema
-from .documents import BadInput, Document, iter_documents
-from .excerpt import build_excerpt
-from .merge import merge
-from .response import LLMNotice, ground
-
-
-class _Captured(Exception):
-    def __init__(self, kwargs: dict[str, Any]) -> None:
-        super().__init__("captured")
-        self.kwargs = kwargs
-
-
-def request_body(backend: LLMBackend, text: str) -> dict[str, Any]:
-    """The chat-completions body instructor would send for ``text`` in the backend's mode."""
-    def capture(*_: Any, **kwargs: Any) -> Any:
-        raise _Captured(kwargs)
-
-    create = instructor.patch(create=capture, mode=INSTRUCTOR_MODES[backend.cfg.mode])
-    try:
-        create(model=backend.cfg.model, response_model=LLMNotice, max_retries=0,
-               messages=backend.prompt.messages(build_excerpt(text, backend.cfg.context_chars)),
-               temperature=backend.cfg.temperature, max_tokens=backend.cfg.max_tokens)
-    except _Captured as captured:
-        return captured.kwargs
-    except InstructorRetryException as exc:
-        if isinstance(exc.__cause__, _Captured):
-            return exc.__cause__.kwargs
-        raise
-    raise RuntimeError("instructor did not call the create function")  # pragma: no cover
+from ..backends import check_notice
+from ..documents import BadInput, Document, iter_documents
+from ..merge import settle
+from ..record import DocResult, ModelCall, Status
+from .. import rules
+from .answer import parse_loose, prune_to_schema
+from .backend import LLMBackend
+from .request import request_body
 
 
 def submit(paths: Iterable[str | Path], backend: LLMBackend, out: Path) -> tuple[int, list[BadInput]]:
@@ -61,10 +33,10 @@ def submit(paths: Iterable[str | Path], backend: LLMBackend, out: Path) -> tuple
             if isinstance(item, BadInput):
                 bad.append(item)
                 continue
-            if check_notice(item) is not None:
+            if check_notice(item, backend.name) is not None:
                 continue  # nothing to ask: collect gives it its own status
             line = {"custom_id": item.id, "method": "POST", "url": "/v1/chat/completions",
-                    "body": request_body(backend, item.text)}
+                    "body": request_body(backend.cfg, backend.prompt, item.text)}
             handle.write(json.dumps(line, ensure_ascii=False) + "\n")
             n += 1
     return n, bad
@@ -103,33 +75,28 @@ def collect(results_path: Path, paths: Iterable[str | Path], backend: LLMBackend
     results = _results(results_path)
     for item in iter_documents(list(paths)):
         if isinstance(item, BadInput):
-            yield DocResult(item.id, "error", backend.name, error=item.error)
+            yield DocResult(item.id, Status.error, backend.name, error=item.error, source=item.source)
             continue
-        early = check_notice(item)
+        early = check_notice(item, backend.name)
         if early is not None:
-            early.backend = backend.name
             yield early
             continue
         yield _collect_one(item, results.get(item.id), backend)
 
 
 def _collect_one(doc: Document, result: dict[str, Any] | None, backend: LLMBackend) -> DocResult:
-    rules_ex = rules.extract(doc.text)
     raw, error, usage = _raw_answer(result) if result else (None, "no batch result for this document", {})
     answer = parse_loose(raw) if raw else None
-    model_ex, rejections = None, []
+    rejections: list[str] = []
     if answer is not None:
-        pruned, rejections = prune_to_schema(answer)
-        model_ex, refused = ground(pruned, doc.text)
-        rejections += refused
+        answer, rejections = prune_to_schema(answer)
     elif error is None:
         error = "the batch answer was not JSON"
-    final, sources = merge(doc.text, rules_ex, model_ex)
-    extra = {"model": backend.cfg.model, "prompt": backend.prompt.id, "sources": sources, "usage": usage,
-             "transport_retries": 0, "reasks": 0, "rejections": rejections[:50],
-             "rejected_output": raw if rejections or error else None, "batch": True,
-             "doc_sha256": doc.sha256, "run": backend.fingerprint}
-    if error is not None:
-        return DocResult(doc.id, "fallback", backend.name, extraction=final,
-                         error=f"model failed, rules record kept: {error}", extra=extra)
-    return DocResult(doc.id, "ok", backend.name, extraction=final, extra=extra)
+    final, sources, refused = settle(rules.read(doc.text), answer)
+    rejections += refused
+    call = ModelCall(model=backend.cfg.model, prompt=backend.prompt.id, sources=sources, usage=usage,
+                     rejections=rejections[:50], rejected_output=raw if rejections or error else None, batch=True)
+    status = Status.ok if error is None else Status.fallback
+    return DocResult(doc.id, status, backend.name, extraction=final, call=call, doc_sha256=doc.sha256,
+                     run=backend.fingerprint, source=doc.source,
+                     error=None if error is None else f"model failed, rules record kept: {error}")

@@ -9,53 +9,30 @@ title similarity >= 0.8 and then their items the same way.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any, Iterable
 
-MATCH_THRESHOLD = 0.8
-_QUOTES = dict.fromkeys(map(ord, "\"'“”‘’「」『』〝〞‟„"), None)
+from ..fields import SCALARS, Kind, of_kind, spec_of
+from ..text import norm_text
 
-HEADER_FIELDS = ["title", "issuer", "target", "inspection_body", "team_number", "round", "inspection_type",
-                 "inspection_start", "inspection_end", "feedback_date", "publish_date"]
-PLAN_FIELDS = ["problem_areas", "problems", "measures", "problems_rectified"]
-OUTCOME_FIELDS = ["party_discipline", "government_discipline", "combined_discipline", "organizational_handling",
-                  "admonishment", "education_reminder", "institutions", "funds_returned", "funds_confiscated",
-                  "losses_recovered", "petitions_received", "petitions_closed", "clues_received", "clues_closed"]
-MONEY_FIELDS = {"funds_returned", "funds_confiscated", "losses_recovered"}
-PARTY_KEYS = ["warning", "serious_warning", "removal_from_post", "probation", "expulsion"]
-GOV_KEYS = ["warning", "demerit", "major_demerit", "demotion", "dismissal", "expulsion"]
-CONTACT_SCALARS = ["postal_address", "website"]
-CONTACT_LISTS = ["phones", "emails"]
+MATCH_THRESHOLD = 0.8
+MONEY_PATHS = of_kind(Kind.money)
+LIST_PATHS = sorted(of_kind(Kind.list))
 
 
 def field_family(path: str) -> str:
-    if path.startswith("outcomes.") and "breakdown" in path:
-        return "breakdowns"
-    for family in ("plan", "outcomes", "sections", "contact"):
-        if path.startswith(family + "."):
-            return family
-    return "header"
+    """The report's family of a scored path (``sections.title`` is in ``sections``)."""
+    spec = spec_of(path)
+    return spec.family if spec is not None else "header"
 
 
 def scalar_fields() -> list[str]:
-    paths = list(HEADER_FIELDS)
-    paths += [f"plan.{k}" for k in PLAN_FIELDS]
-    paths += [f"outcomes.{k}" for k in OUTCOME_FIELDS]
-    paths += [f"outcomes.party_discipline_breakdown.{k}" for k in PARTY_KEYS]
-    paths += [f"outcomes.government_discipline_breakdown.{k}" for k in GOV_KEYS]
-    paths += [f"contact.{k}" for k in CONTACT_SCALARS]
-    return paths
+    """Every scalar field of the registry, in record order."""
+    return [f.path for f in SCALARS]
 
 
-ALL_FIELDS = scalar_fields() + [f"contact.{k}" for k in CONTACT_LISTS] + ["sections.title", "sections.items"]
-
-
-def norm_text(value: Any) -> str:
-    """NFKC, no whitespace, no quote marks: how SPEC compares strings."""
-    s = unicodedata.normalize("NFKC", str(value))
-    return "".join(s.split()).translate(_QUOTES)
+ALL_FIELDS = scalar_fields() + LIST_PATHS + ["sections.title", "sections.items"]
 
 
 def get_path(record: dict[str, Any] | None, path: str) -> Any:
@@ -71,7 +48,7 @@ def values_equal(path: str, gold: Any, pred: Any) -> bool:
     if isinstance(gold, bool) or isinstance(pred, bool):
         return gold == pred
     if isinstance(gold, (int, float)) and isinstance(pred, (int, float)):
-        if path.rsplit(".", 1)[-1] in MONEY_FIELDS:
+        if path in MONEY_PATHS:
             return abs(float(gold) - float(pred)) <= 1
         return float(gold) == float(pred)
     if isinstance(gold, (int, float)) or isinstance(pred, (int, float)):
@@ -181,8 +158,7 @@ def score_document(doc: str, gold: dict[str, Any], pred: dict[str, Any] | None,
             quote = (evidence.get(path) or {}).get("quote")
             result.differences.append(Difference(doc, path, g, p, kind, quote))
         result.counts[path] = c
-    for key in CONTACT_LISTS:
-        path = f"contact.{key}"
+    for path in LIST_PATHS:
         g_list = [str(v) for v in get_path(gold, path) or []]
         p_list = [str(v) for v in get_path(pred, path) or []]
         g_set, p_set = {norm_text(v) for v in g_list}, {norm_text(v) for v in p_list}

@@ -1,17 +1,21 @@
-"""Grounding: every value an extractor returns carries the span it was read from.
+"""The record step: values with their spans, validated into one record, and a document's result.
 
 A :class:`Draft` collects values with their character offsets; ``finish``
 validates the record against the schema, drops what breaks a cross-field
 rule (rather than failing the document) and returns an :class:`Extraction`.
+:class:`DocResult` is what any backend returns for one document, and its
+``to_line`` is the output-line contract of ``llm-extract extract``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from pydantic import ValidationError
 
+from .fields import DATE_ORDER
 from .schema import Notice, Span, consistency_errors, iter_scalar_paths
 
 
@@ -26,30 +30,15 @@ class Extraction:
     record: Notice
     evidence: dict[str, Span]
     dropped: dict[str, str] = field(default_factory=dict)
+    #: per evidence path, ``"strong"`` (a pattern the genre uses for this field) or ``"weak"``
+    #: (a fallback guess); only the rules fill it, and the merge weighs it
+    confidence: dict[str, str] = field(default_factory=dict)
 
     def record_json(self) -> dict[str, Any]:
         return self.record.to_json_dict()
 
     def evidence_json(self) -> dict[str, dict[str, Any]]:
         return {path: span.model_dump() for path, span in self.evidence.items()}
-
-
-def find_quote(text: str, quote: str, near: int = 0) -> tuple[int, int] | None:
-    """Offsets of ``quote`` in ``text``, the occurrence nearest ``near``.
-
-    The project computes spans itself; offsets a model claims are never trusted.
-    """
-    if not quote:
-        return None
-    positions = []
-    start = text.find(quote)
-    while start != -1 and len(positions) < 200:
-        positions.append(start)
-        start = text.find(quote, start + 1)
-    if not positions:
-        return None
-    best = min(positions, key=lambda p: abs(p - near))
-    return best, best + len(quote)
 
 
 def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
@@ -94,18 +83,25 @@ class Draft:
         self.text = text
         self.data: dict[str, Any] = {}
         self.evidence: dict[str, Span] = {}
+        self.confidence: dict[str, str] = {}
 
     def has(self, path: str) -> bool:
         return path in self.evidence
 
-    def put(self, path: str, value: Any, start: int, end: int, *, overwrite: bool = False) -> None:
-        """Record ``value`` at dotted ``path``, read from ``text[start:end]``."""
+    def put(self, path: str, value: Any, start: int, end: int, *, overwrite: bool = False,
+            weak: bool = False) -> None:
+        """Record ``value`` at dotted ``path``, read from ``text[start:end]``.
+
+        ``weak`` marks a fallback guess rather than a pattern the genre uses
+        for this field: a model's explicit null may override it in the merge.
+        """
         if value is None or (path in self.evidence and not overwrite):
             return
         if not (0 <= start < end <= len(self.text)):
             raise GroundingError(f"{path}: span {start}-{end} is outside the text")
         _set_path(self.data, path, value)
         self.evidence[path] = Span(start=start, end=end, quote=self.text[start:end])
+        self.confidence[path] = "weak" if weak else "strong"
 
     def finish(self) -> Extraction:
         """Validate; a value that breaks a schema rule is dropped, not kept."""
@@ -128,7 +124,8 @@ class Draft:
             raise RuntimeError("validation did not settle")
         present = {path for path, _ in iter_scalar_paths(record.to_json_dict())}
         evidence = {k: v for k, v in self.evidence.items() if k in present}
-        return Extraction(record=record, evidence=evidence, dropped=dropped)
+        confidence = {k: v for k, v in self.confidence.items() if k in evidence}
+        return Extraction(record=record, evidence=evidence, dropped=dropped, confidence=confidence)
 
 
 def _culprits(exc: ValidationError, data: dict[str, Any]) -> list[tuple[str, str]]:
@@ -147,7 +144,7 @@ def _cross_field_culprits(data: dict[str, Any]) -> list[tuple[str, str]]:
     from .schema import Contact, Outcomes, Plan, Section
 
     header = {k: v for k, v in data.items() if k not in {"plan", "outcomes", "sections", "contact"}}
-    for name in ("inspection_start", "inspection_end", "feedback_date", "publish_date"):
+    for name in DATE_ORDER:
         if isinstance(header.get(name), str):
             header[name] = date.fromisoformat(header[name])
     scratch = Notice.model_construct(
@@ -158,3 +155,76 @@ def _cross_field_culprits(data: dict[str, Any]) -> list[tuple[str, str]]:
         contact=Contact.model_validate(data.get("contact") or {}),
     )
     return consistency_errors(scratch)
+
+
+# --- one document's result ---------------------------------------------------
+
+
+class Status(str, Enum):
+    """How one document ended: the ``status`` of its output line."""
+
+    ok = "ok"
+    fallback = "fallback"  # an LLM backend failed outright; the record is the rules backend's
+    error = "error"  # unreadable input, or a backend bug for this document
+    not_a_notice = "not_a_notice"  # no 巡视/巡察 and 整改 wording: the record is empty
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass
+class ModelCall:
+    """What an LLM backend adds to a line: who answered, what it cost, what was refused and why."""
+
+    model: str
+    prompt: str
+    sources: dict[str, str] = field(default_factory=dict)
+    usage: dict[str, int] = field(default_factory=dict)
+    cost: float | None = None
+    cached: bool = False
+    transport_retries: int = 0
+    reasks: int = 0
+    rejections: list[str] = field(default_factory=list)
+    rejected_output: str | None = None
+    batch: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        data = {k: v for k, v in vars(self).items() if k != "batch"}
+        if self.batch:
+            data["batch"] = True
+            del data["cost"], data["cached"]
+        return data
+
+
+@dataclass
+class DocResult:
+    """The outcome for one document, whatever the backend."""
+
+    doc_id: str
+    status: Status
+    backend: str
+    extraction: Extraction | None = None
+    error: str | None = None
+    source: str | None = None
+    call: ModelCall | None = None
+    doc_sha256: str | None = None  # set by a run writing to a file: what resuming keys on
+    run: str | None = None  # the backend's fingerprint
+
+    def to_line(self) -> dict[str, Any]:
+        """The output-line contract of ``llm-extract extract``."""
+        line: dict[str, Any] = {
+            "doc": self.doc_id,
+            "status": self.status.value,
+            "record": self.extraction.record_json() if self.extraction else None,
+            "evidence": self.extraction.evidence_json() if self.extraction else {},
+            "backend": self.backend,
+            "error": self.error,
+        }
+        if self.call is not None:
+            line.update(self.call.to_json())
+        if self.source is not None:
+            line["source"] = self.source
+        if self.run is not None:
+            line["doc_sha256"] = self.doc_sha256
+            line["run"] = self.run
+        return line

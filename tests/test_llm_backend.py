@@ -15,7 +15,7 @@ import pytest
 from support.answers import faithful_answer, invented_answer
 from support.fake_openai import ScriptedServer
 from llm_extract.backends import RulesBackend
-from llm_extract.client import LLMBackend
+from llm_extract.llm.backend import LLMBackend
 from llm_extract.config import BackendConfig
 from llm_extract.documents import Document
 
@@ -155,7 +155,7 @@ def test_cost_is_tokens_times_the_configured_prices(doc: Document) -> None:
 def test_a_429_pauses_every_worker_of_the_run() -> None:
     import threading
 
-    from llm_extract.client import RateLimiter
+    from llm_extract.llm.transport import RateLimiter
 
     limiter = RateLimiter(rpm=None, tpm=None)
     limiter.pause(0.5)  # what one worker does on a 429 with Retry-After

@@ -1,41 +1,11 @@
-"""One document at a time (never raising for one bad input), the output line writer, and reading runs back."""
+"""The output file: one complete, flushed JSON line per document, and reading runs back."""
 
 from __future__ import annotations
 
 import json
-import traceback
-from collections import Counter
-from dataclasses import dataclass, field
+import os
 from pathlib import Path
 from typing import Any, TextIO
-
-from .backends import Backend, DocResult
-from .documents import BadInput, Document
-
-
-@dataclass
-class RunSummary:
-    counts: Counter[str] = field(default_factory=Counter)
-    lines: int = 0
-    usage: dict[str, float] = field(default_factory=dict)
-
-    def add(self, status: str) -> None:
-        self.counts[status] += 1
-        self.lines += 1
-
-
-def extract_one(backend: Backend, item: Document | BadInput) -> DocResult:
-    """Never raises: a bad input or a backend bug becomes an ``error`` result."""
-    if isinstance(item, BadInput):
-        return DocResult(item.id, "error", backend.name, error=item.error, extra={"source": item.source})
-    try:
-        result = backend.extract(item)
-    except Exception as exc:  # noqa: BLE001 - one document must not end the batch
-        last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-        where = f" ({Path(last.filename).name}:{last.lineno})" if last else ""
-        result = DocResult(item.id, "error", backend.name, error=f"{type(exc).__name__}: {exc}{where}")
-    result.extra.setdefault("source", item.source)
-    return result
 
 
 class OutputError(OSError):
@@ -80,8 +50,6 @@ class JsonlWriter:
             buffer = getattr(self.handle, "buffer", None)
             raw = getattr(buffer, "raw", None)
             fd = raw.fileno() if raw is not None else self.handle.fileno()
-            import os
-
             os.ftruncate(fd, self._good)
         except (OSError, ValueError, AttributeError):
             pass
@@ -103,3 +71,21 @@ def read_predictions(path: Path) -> tuple[dict[str, dict[str, Any] | None], dict
             records[doc] = line.get("record")
             evidence[doc] = line.get("evidence") or {}
     return records, evidence
+
+
+def usage_totals(path: Path, fingerprint: str | None) -> dict[str, float]:
+    """Tokens and cost of one backend's lines in an output file (the run and what it resumed)."""
+    total: dict[str, float] = {}
+    with path.open(encoding="utf-8") as handle:
+        for raw in handle:
+            try:
+                line = json.loads(raw)
+            except json.JSONDecodeError:
+                continue
+            if line.get("run") != fingerprint:
+                continue
+            for key, value in (line.get("usage") or {}).items():
+                total[key] = total.get(key, 0) + value
+            if line.get("cost") is not None:
+                total["cost"] = total.get("cost", 0) + line["cost"]
+    return total

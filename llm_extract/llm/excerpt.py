@@ -10,10 +10,8 @@ copied from the excerpt is still found in the source.
 
 from __future__ import annotations
 
-from .rules import body_end, layout_of
-from .rules.figures import find_summary
-from .rules.header import find_opening
-from .rules.sections import LEVEL_RES
+from ..rules import landmarks_of, layout_of
+from ..rules.sections import LEVEL_RES
 
 GAP = "…"
 
@@ -34,18 +32,17 @@ def build_excerpt(text: str, max_chars: int) -> str:
                 end = stop + 1
         keep[i] = (line.start, min(end, line.start + limit))
 
-    opening = find_opening(layout)
-    start = 0
+    marks = landmarks_of(layout)
+    opening = marks.opening
     for i, line in enumerate(lines):
         if opening is not None and line.start <= opening.start() < line.end:
-            start = line.start
             for j in range(max(0, i - 3), min(len(lines), i + 3)):
                 add(j, limit=1500)
             break
     else:
         for j in range(min(4, len(lines))):
             add(j, limit=1500)
-    summary = find_summary(layout, start, body_end(layout, start))
+    summary = marks.summary
     for i, line in enumerate(lines):
         if summary is not None and line.start == summary.start:
             add(i, limit=2000)

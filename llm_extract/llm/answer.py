@@ -1,0 +1,169 @@
+"""What an LLM is asked to return: the answer model, and how a broken answer is salvaged.
+
+The model answers a mirror of :class:`~llm_extract.schema.Notice` in which
+every scalar is ``{"value": …, "quote": …}`` (:class:`LLMNotice`).  Its
+validator runs :func:`llm_extract.ground.ground` inside instructor's loop,
+so what fails grounding goes back to the model as an error to fix.  The
+source text reaches the validator through a context variable: instructor's
+own ``context`` argument would also render the messages as Jinja templates,
+which a notice containing ``{{`` must not be.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import date
+from typing import Any, Iterator, Optional, get_args, get_origin
+
+from instructor.v2.core.function_calls import ResponseSchema
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
+
+from ..ground import ground
+from ..schema import InspectionType, Notice, Section
+
+_SCHEMA_CACHE: dict[type, dict[str, Any]] = {}
+SOURCE_TEXT: ContextVar[str | None] = ContextVar("llm_extract_source_text", default=None)
+
+
+@contextmanager
+def source_text(text: str) -> Iterator[None]:
+    """Make ``text`` the text that LLM answers are grounded against."""
+    token = SOURCE_TEXT.set(text)
+    try:
+        yield
+    finally:
+        SOURCE_TEXT.reset(token)
+
+
+# --- the response model ----------------------------------------------------
+
+
+def _grounded_type(inner: type, description: str | None) -> Any:
+    name = {int: "GroundedInt", float: "GroundedNumber", str: "GroundedText", date: "GroundedDate",
+            InspectionType: "GroundedInspectionType"}[inner]
+    return _GROUNDED.setdefault(name, create_model(
+        name,
+        __config__=ConfigDict(extra="forbid"),
+        value=(inner, Field(..., description="the normalised value, as SPEC.md defines it")),
+        quote=(str, Field(..., description="the exact words of the notice this value is read from, copied verbatim")),
+    ))
+
+
+_GROUNDED: dict[str, Any] = {}
+
+
+def _base_type(annotation: Any) -> Any:
+    """``Optional[Annotated[int, Ge(0)]]`` -> ``int``: the type the model is asked for."""
+    if type(None) in get_args(annotation):  # Optional[X]
+        annotation = next(a for a in get_args(annotation) if a is not type(None))
+    while hasattr(annotation, "__metadata__"):  # Annotated[X, ...]
+        annotation = annotation.__origin__
+    return annotation
+
+
+class LLMSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(..., description="the finding's own words, copied from its heading without numbering or 关于/“”/问题的整改情况 wrappers")
+    items: list[str] = Field(default_factory=list, description="headlines of its numbered sub-entries, copied verbatim up to the first 。")
+
+
+def _mirror(model: type[BaseModel], prefix: str = "LLM") -> type[BaseModel]:
+    fields: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        base = _base_type(info.annotation)
+        if isinstance(base, type) and issubclass(base, BaseModel):
+            fields[name] = (Optional[_mirror(base, prefix)], None)
+        elif get_origin(base) is list and get_args(base)[0] is Section:
+            fields[name] = (list[LLMSection], Field(default_factory=list))
+        elif get_origin(base) is list:
+            fields[name] = (list[str], Field(default_factory=list, description="each copied verbatim from the notice"))
+        else:
+            kind = int if base is int else float if base is float else base
+            fields[name] = (Optional[_grounded_type(kind, info.description)], Field(None, description=info.description))
+    return create_model(f"{prefix}{model.__name__}", __config__=ConfigDict(extra="forbid"), **fields)
+
+
+_LLMNoticeBase = _mirror(Notice)
+
+
+class LLMNotice(_LLMNoticeBase, ResponseSchema):  # type: ignore[misc, valid-type]
+    """The answer an LLM gives: the notice with a quote for every value.
+
+    A ResponseSchema already, so instructor does not wrap it in a new class
+    on every request (which also defeated the schema cache below).
+    """
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
+        """Cached: instructor asks for the schema on every request, and building it costs ~35 ms."""
+        if args or kwargs:
+            return super().model_json_schema(*args, **kwargs)
+        cached = _SCHEMA_CACHE.get(cls)
+        if cached is None:
+            cached = _SCHEMA_CACHE[cls] = super().model_json_schema()
+        return copy.deepcopy(cached)
+
+    @model_validator(mode="after")
+    def _grounded_in_source(self) -> "LLMNotice":
+        text = SOURCE_TEXT.get()
+        if text is None:
+            return self
+        _, errors = ground(self.model_dump(mode="json"), text)
+        if errors:
+            raise ValueError(
+                "Some values are not supported by the notice text. Fix or remove (set null) each of these; "
+                "every quote must be copied exactly from the notice:\n- " + "\n- ".join(errors)
+            )
+        return self
+
+
+# --- salvaging an answer ------------------------------------------------------
+
+
+def parse_loose(raw: str) -> dict[str, Any] | None:
+    """A JSON object from a model's raw text (fenced or bare), else ``None``."""
+    fenced = re.search(r"```(?:json)?\s*(.*?)```", raw, re.S)
+    candidate = fenced.group(1) if fenced else raw
+    start, end = candidate.find("{"), candidate.rfind("}")
+    if start == -1 or end <= start:
+        return None
+    try:
+        obj = json.loads(candidate[start:end + 1])
+    except json.JSONDecodeError:
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
+def prune_to_schema(obj: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Drop the parts of an answer that do not fit the response model's types; say what went."""
+    dropped: list[str] = []
+    for _ in range(50):
+        try:
+            LLMNotice.model_validate(obj)  # no source text set: types only
+            return obj, dropped
+        except ValidationError as exc:
+            for error in exc.errors():
+                dropped.append(f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}")
+                _drop(obj, [p for p in error["loc"]])
+    return {}, dropped + ["the answer does not fit the schema"]
+
+
+def _drop(obj: Any, loc: list[Any]) -> None:
+    node = obj
+    for part in loc[:-1]:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return
+    last = loc[-1] if loc else None
+    if isinstance(node, dict) and last in node:
+        del node[last]
+    elif isinstance(node, list) and isinstance(last, int) and last < len(node):
+        node.pop(last)
+    elif isinstance(node, dict) and loc:
+        # an extra key or a wrong shape one level up: drop the whole entry
+        _drop(obj, loc[:-1])

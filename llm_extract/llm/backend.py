@@ -1,0 +1,128 @@
+"""The LLM backend: instructor over the openai client, any OpenAI-compatible server.
+
+Two loops, kept apart:
+
+* transport (:mod:`.transport`): 429, 5xx, timeouts and connection resets
+  are retried inside the ``create`` function instructor calls, with
+  exponential backoff and jitter, honouring ``Retry-After``.  The model never
+  sees them.
+* validation: an answer that fails the schema or grounding goes back to the
+  model as an error to fix (instructor's re-ask), up to ``max_retries``.
+
+Whatever the model does, the document gets the rules record for what the
+model could not ground; if the model fails outright, status ``fallback``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import instructor
+import openai
+from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
+
+from .. import rules
+from ..backends import check_notice
+from ..config import BackendConfig
+from ..documents import Document
+from ..merge import settle
+from ..record import DocResult, ModelCall, Status
+from .answer import parse_loose, prune_to_schema, source_text
+from .cache import AnswerCache
+from .prompts import Prompt, load_prompt
+from .request import INSTRUCTOR_MODES, request_kwargs
+from .transport import CallStats, RateLimiter, Transport, collecting, is_transient, redact
+
+
+class LLMBackend:
+    """Extraction by an OpenAI-compatible model, grounded and cross-checked by rules."""
+
+    def __init__(self, cfg: BackendConfig, prompt: Prompt | None = None) -> None:
+        self.cfg = cfg
+        self.name = cfg.name
+        self.prompt = prompt or load_prompt(cfg.prompt_dir)
+        key = cfg.api_key()
+        self._secrets = [key] if key else []
+        client = openai.OpenAI(base_url=cfg.base_url, api_key=key or "no-key", max_retries=0, timeout=cfg.timeout)
+        self.limiter = RateLimiter(cfg.requests_per_minute, cfg.tokens_per_minute)
+        self.transport = Transport(client, self.limiter, retries=cfg.transport_retries,
+                                   retry_after_cap=cfg.retry_after_cap)
+        self._create = instructor.patch(create=self.transport.create, mode=INSTRUCTOR_MODES[cfg.mode])
+        self.cache: AnswerCache | None = None
+        self.concurrency = max(1, cfg.concurrency)
+
+    @property
+    def fingerprint(self) -> str:
+        """What decides an answer: a run with the same fingerprint may reuse a line or a cached answer."""
+        c = self.cfg
+        parts = [c.base_url, c.model, c.mode, self.prompt.id, str(c.temperature), str(c.max_tokens),
+                 str(c.context_chars), str(c.max_retries)]
+        return f"{c.name}@" + hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:16]
+
+    def ask(self, text: str) -> tuple[dict[str, Any] | None, CallStats, str | None, list[str]]:
+        """Ask the model; returns its answer (as JSON, ungrounded), stats, a failure, rejections."""
+        rejections: list[str] = []
+        with collecting(CallStats()) as stats:
+            try:
+                with source_text(text):
+                    answer = self._create(**request_kwargs(self.cfg, self.prompt, text))
+                return answer.model_dump(mode="json"), stats, None, rejections
+            except InstructorRetryException as exc:
+                cause = exc.__cause__ or exc
+                if is_transient(cause) or isinstance(cause, openai.APIError):
+                    return None, stats, redact(f"{type(cause).__name__}: {cause}", self._secrets), rejections
+                rejections = [redact(str(cause), self._secrets)[:4000]]
+                # Re-asks exhausted: keep what of the last answer is grounded, drop the rest.
+                last = parse_loose(stats.raw_outputs[-1]) if stats.raw_outputs else None
+                if last is None:
+                    return None, stats, "the model's answers were not valid JSON for the schema", rejections
+                pruned, dropped = prune_to_schema(last)
+                return pruned, stats, None, rejections + dropped[:50]
+            except IncompleteOutputException:
+                # cut at max_tokens: what came is not JSON; nothing of it can be grounded
+                return None, stats, f"the model's answer was cut at max_tokens={self.cfg.max_tokens}", rejections
+            except openai.APIError as exc:
+                return None, stats, redact(f"{type(exc).__name__}: {exc}", self._secrets), rejections
+
+    def cost(self, stats: CallStats) -> float | None:
+        c = self.cfg
+        if c.price_prompt_per_million is None and c.price_completion_per_million is None:
+            return None
+        return round((stats.prompt_tokens * (c.price_prompt_per_million or 0)
+                      + stats.completion_tokens * (c.price_completion_per_million or 0)) / 1e6, 6)
+
+    def extract(self, doc: Document) -> DocResult:
+        early = check_notice(doc, self.name)
+        if early is not None:
+            return early
+        reading = rules.read(doc.text)
+        key = f"{self.fingerprint}:{doc.sha256}"
+        cached = self.cache.get(key) if self.cache is not None else None
+        if cached is not None:
+            answer, failure, rejections = cached["answer"], None, cached["rejections"]
+            stats = CallStats(raw_outputs=[cached["raw"]] if cached.get("raw") else [])
+        else:
+            answer, stats, failure, rejections = self.ask(doc.text)
+            if self.cache is not None and answer is not None:
+                self.cache.put(key, {"answer": answer, "rejections": rejections,
+                                     "raw": stats.raw_outputs[-1] if stats.raw_outputs else None})
+        final, sources, refused = settle(reading, answer)
+        if cached is None and rejections:
+            rejections = rejections + refused[:50]
+        call = ModelCall(
+            model=self.cfg.model,
+            prompt=self.prompt.id,
+            sources=sources,
+            usage=stats.usage(),
+            cost=self.cost(stats),
+            cached=cached is not None,
+            transport_retries=stats.transport_retries,
+            reasks=max(0, stats.requests - 1),
+            rejections=rejections,
+            rejected_output=stats.raw_outputs[-1] if (rejections or failure) and stats.raw_outputs else None,
+        )
+        if failure is not None:
+            return DocResult(doc.id, Status.fallback, self.name, extraction=final, call=call,
+                             error=f"model failed, rules record kept: {failure}")
+        return DocResult(doc.id, Status.ok, self.name, extraction=final, call=call)

@@ -1,0 +1,64 @@
+"""The one request a document becomes, for the live route and the Batch API alike.
+
+:func:`request_kwargs` is what is handed to instructor's ``create``;
+:func:`request_body` runs instructor's own request preparation for the
+backend's mode and captures the chat-completions body it would send, so a
+Batch API input line is byte-for-byte the live request, never rebuilt by hand.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import instructor
+from instructor.core.exceptions import InstructorRetryException
+
+from ..config import BackendConfig
+from .answer import LLMNotice
+from .excerpt import build_excerpt
+from .prompts import Prompt
+
+INSTRUCTOR_MODES = {
+    "json_schema": instructor.Mode.JSON_SCHEMA,
+    "tools": instructor.Mode.TOOLS,
+    "json": instructor.Mode.JSON,
+    "md_json": instructor.Mode.MD_JSON,
+}
+# instructor logs every failed attempt at ERROR; the output line reports them instead
+logging.getLogger("instructor").setLevel(logging.CRITICAL)
+
+
+def request_kwargs(cfg: BackendConfig, prompt: Prompt, text: str) -> dict[str, Any]:
+    """instructor ``create`` arguments for one notice: the prompt over its text (or excerpt)."""
+    return {
+        "model": cfg.model,
+        "response_model": LLMNotice,
+        "messages": prompt.messages(build_excerpt(text, cfg.context_chars)),
+        "max_retries": cfg.max_retries,
+        "temperature": cfg.temperature,
+        "max_tokens": cfg.max_tokens,
+    }
+
+
+class _Captured(Exception):
+    def __init__(self, kwargs: dict[str, Any]) -> None:
+        super().__init__("captured")
+        self.kwargs = kwargs
+
+
+def request_body(cfg: BackendConfig, prompt: Prompt, text: str) -> dict[str, Any]:
+    """The chat-completions body instructor would send for ``text`` in the backend's mode."""
+    def capture(*_: Any, **kwargs: Any) -> Any:
+        raise _Captured(kwargs)
+
+    create = instructor.patch(create=capture, mode=INSTRUCTOR_MODES[cfg.mode])
+    try:
+        create(**{**request_kwargs(cfg, prompt, text), "max_retries": 0})
+    except _Captured as captured:
+        return captured.kwargs
+    except InstructorRetryException as exc:
+        if isinstance(exc.__cause__, _Captured):
+            return exc.__cause__.kwargs
+        raise
+    raise RuntimeError("instructor did not call the create function")  # pragma: no cover

@@ -1,0 +1,1 @@
+"""Reports for people: terminal tables, report files, HTML pages."""

@@ -1,0 +1,1 @@
+"""Scoring records against hand-labelled gold, as SPEC.md says, and comparing runs."""
