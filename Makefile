@@ -18,7 +18,7 @@ extract: $(STAMP)
 	$(BIN)/llm-extract show out/rules.jsonl
 
 eval: $(STAMP)
-	$(BIN)/llm-extract eval --gold gold --backend rules --report out/eval-rules
+	$(BIN)/llm-extract eval --gold gold --notices notices tests/data/genre --backend rules --report out/eval-rules
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

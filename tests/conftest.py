@@ -33,3 +33,12 @@ def county_notice() -> str:
 def variant_notice() -> str:
     """A made-up provincial 常规巡视 notice: dates after the team, 余万元, signature and date on one line."""
     return (DATA / "variant_routine.txt").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def sample_gold(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A gold folder with only the five bundled samples' files (what a quick eval over a server needs)."""
+    folder = tmp_path_factory.mktemp("sample_gold")
+    for text in NOTICES.glob("*.txt"):
+        (folder / f"{text.stem}.json").write_bytes((GOLD / f"{text.stem}.json").read_bytes())
+    return folder

@@ -160,7 +160,7 @@ def test_hostile_text_changes_no_field(sample_texts: dict[str, str], where: str)
     assert records[1]["outcomes"]["party_discipline"] is None and records[1]["outcomes"]["admonishment"] == 8
 
 
-def test_no_key_in_output_stderr_or_reports(tmp_path: Path) -> None:
+def test_no_key_in_output_stderr_or_reports(tmp_path: Path, sample_gold: Path) -> None:
     sentinel = "sk-SENTINEL-never-print-7777"
     with ScriptedServer(default=lambda body: {"status": 401, "message": f"bad key {sentinel}"}) as srv:
         cfg = tmp_path / "c.toml"
@@ -171,7 +171,7 @@ def test_no_key_in_output_stderr_or_reports(tmp_path: Path) -> None:
         proc = cli("extract", str(NOTICES / f"{OUHAI}.txt"), "--backend", "s", "--config", str(cfg), "--out", str(out),
                    env=env)
         backends = cli("backends", "--config", str(cfg), env=env)
-        rep = cli("eval", "--gold", str(NOTICES.parent / "gold"), "--backend", "s", "--config", str(cfg),
+        rep = cli("eval", "--gold", str(sample_gold), "--notices", str(NOTICES), "--backend", "s", "--config", str(cfg),
                   "--report", str(tmp_path / "rep"), env=env)
     assert proc.returncode == 0 and json.loads(out.read_text(encoding="utf-8"))["status"] == "fallback"
     everything = proc.stdout + proc.stderr + out.read_text(encoding="utf-8") + backends.stdout + backends.stderr

@@ -94,7 +94,7 @@ def test_retry_errors_redoes_only_the_failed_documents(tmp_path: Path) -> None:
     assert sorted(line["doc"] for line in lines) == sorted([*texts, "broken"])
 
 
-def test_an_eval_rerun_with_a_warm_cache_makes_zero_requests(tmp_path: Path) -> None:
+def test_an_eval_rerun_with_a_warm_cache_makes_zero_requests(tmp_path: Path, sample_gold: Path) -> None:
     texts = {p.stem: p.read_text(encoding="utf-8") for p in NOTICES.glob("*.txt")}
 
     def answer(body: dict) -> dict:
@@ -103,7 +103,8 @@ def test_an_eval_rerun_with_a_warm_cache_makes_zero_requests(tmp_path: Path) -> 
 
     with ScriptedServer(default=answer) as srv:
         cfg = _config(tmp_path, srv)
-        args = _cmd("eval", "--gold", str(GOLD), "--backend", "s", "--config", str(cfg), "--quiet")
+        args = _cmd("eval", "--gold", str(sample_gold), "--notices", str(NOTICES), "--backend", "s", "--config", str(cfg),
+                    "--quiet")
         cold = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=120)
         assert cold.returncode == 0 and srv.count == 5, cold.stderr
         warm = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=120)
