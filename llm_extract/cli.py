@@ -8,7 +8,6 @@ lines with status ``error``); 2 for bad usage or a run that could not go on
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -19,11 +18,14 @@ from rich.markup import escape
 
 from . import __version__
 from .config import ConfigError
-from .factory import make_backend
+from .factory import make_backend, ready_backend
+from .options import Parser, add_backend_options, shard
+from .report.export import output_lines
 from .report.progress import RunProgress
-from .run import (OutputError, RunSummary, Shard, count_inputs, predict, read_predictions, run_documents,
+from .run import (OutputError, RunSummary, count_inputs, run_documents,
                   run_to_handle, usage_totals, write_results)
 from .score.gold import GoldError, load_gold, notice_paths
+from .score.runs import RunFileError, read_run, run_backend
 
 err = Console(stderr=True)
 
@@ -33,24 +35,21 @@ class UsageError(Exception):
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="llm-extract", description="Extract grounded records from 巡视/巡察整改 notices.")
+    p = Parser(prog="llm-extract", description="Extract grounded records from 巡视/巡察整改 notices.")
     p.add_argument("--version", action="version", version=f"llm-extract {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     ex = sub.add_parser("extract", help="extract records from files, folders or JSONL")
     ex.add_argument("paths", nargs="+", metavar="PATH", help="a .txt/.html file, a folder of them, or a .jsonl of {id, text}")
     ex.add_argument("--backend", default="rules", help="backend name (default: rules, offline)")
-    ex.add_argument("--config", type=Path, default=None, help="backends config (default: ./llm_extract.toml if present)")
     ex.add_argument("--out", default="-", help="output JSONL file (default: standard output)")
     ex.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
     ex.add_argument("--strict", action="store_true",
                     help="exit 1 when any input ended with status error (for pipelines that must stop)")
     ex.add_argument("--retry-errors", action="store_true", help="redo documents whose earlier line is an error")
     ex.add_argument("--overwrite", action="store_true", help="start the output afresh instead of resuming it")
-    ex.add_argument("--concurrency", type=int, default=None, help="documents in flight (default: the backend's)")
-    ex.add_argument("--shard", default=None, metavar="I/N", help="take only this machine's share of the inputs")
-    ex.add_argument("--no-cache", action="store_true", help="do not read or write cached model answers")
-    ex.add_argument("--cache", type=Path, default=None, help="answer cache file (default .llm_extract_cache/answers.sqlite)")
+    ex.add_argument("--shard", type=shard, default=None, metavar="I/N", help="take only this machine's share of the inputs")
+    add_backend_options(ex)
 
     ev = sub.add_parser("eval", help="score predictions (or a backend) against gold files")
     ev.add_argument("--gold", type=Path, required=True, help="folder of gold/<notice>.json")
@@ -59,11 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     src.add_argument("--backend", help="extract the gold notices with this backend, then score")
     ev.add_argument("--notices", type=Path, nargs="+", default=None, metavar="DIR",
                     help="where the gold notices' texts are (default: the notices/ folder beside --gold)")
-    ev.add_argument("--config", type=Path, default=None)
-    ev.add_argument("--report", type=Path, default=None, help="write report.json and report.md here")
-    ev.add_argument("--no-cache", action="store_true", help="do not read or write cached model answers")
-    ev.add_argument("--cache", type=Path, default=None)
-    ev.add_argument("--quiet", action="store_true")
+    ev.add_argument("--report", type=Path, default=None, help="write report.json, report.md and report.html here")
+    ev.add_argument("--quiet", action="store_true", help="no progress bar; print only the overall score")
+    add_backend_options(ev)
 
     cp = sub.add_parser("compare", help="compare two runs against gold: per-field deltas, notices better and worse")
     cp.add_argument("a", type=Path, metavar="A.jsonl")
@@ -76,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     rv.add_argument("--out", type=Path, required=True)
     rv.add_argument("--gold", type=Path, default=None, help="mark the differences from these gold files")
 
-    sh = sub.add_parser("show", help="print the records of an output JSONL as a table, one row per notice")
+    sh = sub.add_parser("show", help="print each notice's main facts from an output JSONL, one small table per notice")
     sh.add_argument("pred", type=Path, metavar="FILE.jsonl")
 
     sub.add_parser("schema", help="print the JSON Schema of a record")
@@ -95,6 +92,15 @@ def _parser() -> argparse.ArgumentParser:
     bc.add_argument("--config", type=Path, default=None)
     bc.add_argument("--out", type=Path, required=True)
 
+    xp = sub.add_parser("export", help="one row per notice, one column per field: CSV, Excel or Parquet")
+    xp.add_argument("pred", type=Path, metavar="RUN.jsonl")
+    xp.add_argument("--format", choices=("csv", "xlsx", "parquet"), default=None, help="default: from --out's ending")
+    xp.add_argument("--out", type=Path, required=True, help="the file to write")
+
+    sm = sub.add_parser("summary", help="totals and distributions over a run: years, issuer levels, discipline, money")
+    sm.add_argument("pred", type=Path, metavar="RUN.jsonl")
+    sm.add_argument("--html", type=Path, default=None, help="also write a self-contained HTML page with charts")
+
     bk = sub.add_parser("backends", help="list backends and whether each is usable now")
     bk.add_argument("--config", type=Path, default=None)
     bk.add_argument("--no-probe", action="store_true", help="do not ask servers whether they answer")
@@ -104,10 +110,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     commands = {"schema": _schema, "extract": _extract, "eval": _eval, "backends": _backends, "batch": _batch,
-                "compare": _compare, "review": _review, "show": _show}
+                "compare": _compare, "review": _review, "show": _show, "export": _export, "summary": _summary}
     try:
         return commands[args.command](args)
-    except (UsageError, ConfigError, OutputError, GoldError) as exc:
+    except (UsageError, ConfigError, OutputError, GoldError, RunFileError) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         return 2
     except KeyboardInterrupt:
@@ -120,13 +126,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _show(args: argparse.Namespace) -> int:
     from .report.terminal import record_table
 
-    if not args.pred.is_file():
-        raise UsageError(f"no output file {args.pred}")
     console = Console()
-    with args.pred.open(encoding="utf-8") as handle:
-        for raw in handle:
-            if raw.strip():
-                console.print(record_table(json.loads(raw)))
+    for line in output_lines(args.pred):
+        console.print(record_table(line))
     return 0
 
 
@@ -159,16 +161,15 @@ def _extract(args: argparse.Namespace) -> int:
 
 
 def _backend(args: argparse.Namespace) -> Any:
-    """The backend the command names, with its answer cache unless ``--no-cache``."""
-    return make_backend(args.backend, args.config, cache=None if args.no_cache else (args.cache or True))
+    """The backend the command names, with its answer cache unless ``--no-cache``; fails fast unless ``--allow-fallback``."""
+    return ready_backend(args.backend, args.config, cache=None if args.no_cache else (args.cache or True),
+                         allow_fallback=args.allow_fallback, warn=lambda m: err.print(f"[yellow]warning:[/yellow] {escape(m)}"))
 
 
 def _run_file(args: argparse.Namespace, backend: Any) -> RunSummary:
-    out = Path(args.out)
-    try:
-        shard = Shard.parse(args.shard) if args.shard else None
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    out, shard = Path(args.out), args.shard
+    if out.is_dir():
+        raise UsageError(f"--out {out} is a folder; give the output file (e.g. {out / 'run.jsonl'})")
     if args.overwrite and out.exists():
         out.unlink()
     try:
@@ -198,7 +199,7 @@ def _backends(args: argparse.Namespace) -> int:
 def _batch(args: argparse.Namespace) -> int:
     from .llm import openai_batch
     from .llm.backend import LLMBackend
-    from .report.terminal import run_summary
+    from .report.terminal import run_summary, unmatched_note
 
     backend = make_backend(args.backend, args.config)
     if not isinstance(backend, LLMBackend):
@@ -212,17 +213,16 @@ def _batch(args: argparse.Namespace) -> int:
         return 0
     if not args.results.is_file():
         raise UsageError(f"no batch results file {args.results}")
+    unmatched = []
     with args.out.open("w", encoding="utf-8") as handle:
-        summary = write_results(openai_batch.collect(args.results, args.paths, backend), handle)
+        summary = write_results(openai_batch.collect(args.results, args.paths, backend), handle,
+                                lambda r, _: unmatched.extend([r.doc_id] if "no batch result" in (r.error or "") else []))
     err.print(run_summary(dict(summary.counts), {}, backend.name, str(args.out)))
+    if unmatched and len(unmatched) == summary.lines:
+        raise UsageError(unmatched_note(unmatched, summary.lines, args.results))
+    if unmatched:
+        err.print(f"[yellow]{escape(unmatched_note(unmatched, summary.lines, args.results))}[/yellow]")
     return 0
-
-
-def _predictions(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    try:
-        return read_predictions(path)
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot read predictions {path}: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -231,9 +231,7 @@ def _compare(args: argparse.Namespace) -> int:
     from .score.compare import compare_runs
 
     gold = load_gold(args.gold)
-    a, _ = _predictions(args.a)
-    b, _ = _predictions(args.b)
-    data = compare_runs(gold, a, b, (str(args.a), str(args.b)))
+    data = compare_runs(gold, read_run(args.a).records, read_run(args.b).records, (str(args.a), str(args.b)))
     print_comparison(data)
     if args.report:
         for path in write_comparison(data, args.report):
@@ -244,8 +242,7 @@ def _compare(args: argparse.Namespace) -> int:
 def _review(args: argparse.Namespace) -> int:
     from .report.review import write_review
 
-    if not args.pred.is_file():
-        raise UsageError(f"no predictions file {args.pred}")
+    output_lines(args.pred)
     gold = load_gold(args.gold) if args.gold else {}
     n = write_review(args.pred, args.out, gold, warn=lambda msg: err.print(f"[yellow]{escape(msg)}[/yellow]"))
     err.print(f"wrote {n} review pages and {args.out / 'index.html'}")
@@ -254,27 +251,44 @@ def _review(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     from .report.files import write_reports
-    from .report.terminal import print_report
-    from .score.scoring import evaluate
+    from .report.terminal import print_eval
+    from .score.scoring import score_run
 
     gold = load_gold(args.gold)
     meta: dict[str, Any] = {"gold": str(args.gold)}
     if args.pred:
-        records, evidence = _predictions(args.pred)
-        meta["pred"] = str(args.pred)
+        run = read_run(args.pred)
+        meta.update(pred=str(args.pred), backend=run.backends)
     else:
         backend = _backend(args)
-        records, evidence = predict(backend, notice_paths(gold, args.notices or [args.gold.parent / "notices"]))
+        paths = notice_paths(gold, args.notices or [args.gold.parent / "notices"])
+        with RunProgress(err, len(paths), quiet=args.quiet, title="evaluating") as bar:
+            run = run_backend(backend, paths, concurrency=args.concurrency,
+                              on_result=lambda r: bar.tick(str(r.status), r.doc_id, r.error))
         meta["backend"] = backend.name
-    result = evaluate(gold, records, evidence)
-    if not args.quiet:
-        print_report(result, Console())
-    else:
-        o = result.overall
-        print(f"value precision {o.precision:.3f} recall {o.recall:.3f} F1 {o.f1:.3f}")
+    result = score_run(gold, run)
+    print_eval(result, meta, Console(), err, quiet=args.quiet)
     if args.report:
         for path in write_reports(result, args.report, meta):
             err.print(f"wrote {path}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .report.export import export
+
+    n = export(output_lines(args.pred), args.out, args.format)
+    err.print(f"wrote {n} rows to {args.out}")
+    return 0
+
+
+def _summary(args: argparse.Namespace) -> int:
+    from .report.summary import summarise, summary_tables, write_summary_html
+
+    data = summarise(output_lines(args.pred))
+    Console().print(*summary_tables(data))
+    if args.html:
+        err.print(f"wrote {write_summary_html(data, args.html, str(args.pred))}")
     return 0
 
 

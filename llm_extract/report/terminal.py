@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rich.console import Console
@@ -12,60 +13,145 @@ from ..score.scoring import EvalResult, iter_rows
 from .files import _fmt, _short
 
 
-def print_report(result: EvalResult, console: Console | None = None, *, show_differences: int = 40) -> None:
+def fold_name(name: str, width: int, seps: str = "._") -> str:
+    """``name`` broken into lines of at most ``width``, at its separators: dots first, then underscores.
+
+    Field paths and document ids are read word by word; a break inside
+    ``discipline`` makes them unreadable.  Only a single word longer than
+    ``width`` is cut inside.
+    """
+    if len(name) <= width or width < 4 or not seps:
+        return name if len(name) <= width or width < 4 else "\n".join(name[i:i + width] for i in range(0, len(name), width))
+    sep, rest = seps[0], seps[1:]
+    pieces = [p + sep for p in name.split(sep)]
+    pieces[-1] = pieces[-1][:-1]
+    lines: list[str] = []
+    for piece in pieces:
+        if lines and len(lines[-1]) + len(piece) <= width:
+            lines[-1] += piece
+        elif len(piece) <= width:
+            lines.append(piece)
+        else:
+            lines.extend(fold_name(piece, width, rest).split("\n"))
+    return "\n".join(lines)
+
+
+def _room(console: Console, fixed: int, columns: int, least: int = 12) -> int:
+    """Characters left for the one flexible column after ``fixed`` content and ``columns`` columns' borders."""
+    return max(least, console.width - fixed - 3 * columns - 1)
+
+
+def print_eval(result: EvalResult, meta: dict[str, Any], out: Console, err: Console, *, quiet: bool = False) -> None:
+    """The eval on the terminal: the full report, or (``quiet``) one score line on stdout and provenance on stderr."""
+    from .files import headline
+
+    if not quiet:
+        print_report(result, out, backend=meta.get("backend"))
+        return
+    o = result.overall
+    out.print(f"value precision {_fmt(o.precision)} recall {_fmt(o.recall)} F1 {_fmt(o.f1)}", highlight=False)
+    err.print("\n".join(escape(x) for x in headline(result, meta)[1:]))
+
+
+def unmatched_note(unmatched: list[str], total: int, results: Any) -> str:
+    """What ``batch collect`` says of documents with no line in the provider's results file."""
+    if len(unmatched) == total:
+        return (f"no line of {results} answers any of the {total} documents (a result's custom_id must be the "
+                "document id): every record is the rules backend's fallback")
+    return (f"{len(unmatched)} of {total} documents have no result line in {results} and fell back to rules: "
+            f"{', '.join(unmatched[:5])}{' …' if len(unmatched) > 5 else ''}")
+
+
+def print_report(result: EvalResult, console: Console | None = None, *, show_differences: int = 40,
+                 backend: str | None = None) -> None:
+    """The eval on the terminal: provenance first, fields (registry order), families, differences, the score.
+
+    Fits 80 columns: short headers, field names folded at their dots, no column dropped.
+    """
     console = console or Console()
-    table = Table(title="Field accuracy", show_lines=False)
-    table.add_column("field", overflow="fold", min_width=24)
-    for col in ("family", "accuracy", "precision", "recall", "F1", "gold", "pred"):
-        table.add_column(col, justify="left" if col == "family" else "right", no_wrap=True)
+    from .files import headline
+
+    head = headline(result, {"backend": backend} if backend else None)
+    console.print(escape(head[1]))
+    if result.label:
+        console.print(f"[bold red]{escape(result.label)}[/bold red]")
+    room = _room(console, fixed=4 * 5 + 2 * 4, columns=7)
+    table = Table(title="Field accuracy (– nothing to score; gold/out: values in gold and output)",
+                  caption="acc: documents agreeing · P/R/F1 over non-null values")
+    table.add_column("field", no_wrap=True, max_width=room)
+    for col in ("acc", "P", "R", "F1", "gold", "out"):
+        table.add_column(col, justify="right", no_wrap=True)
     for row in iter_rows(result):
-        style = "red" if row["accuracy"] < 0.8 else "yellow" if row["accuracy"] < 1 else None
-        table.add_row(row["field"], row["family"], _fmt(row["accuracy"]), _fmt(row["precision"]),
-                      _fmt(row["recall"]), _fmt(row["f1"]), str(row["gold"]), str(row["pred"]), style=style)
+        acc = row["accuracy"]
+        style = None if acc is None else "red" if acc < 0.8 else "yellow" if acc < 1 else None
+        table.add_row(fold_name(row["field"], room), _fmt(acc), _fmt(row["precision"]),
+                      _fmt(row["recall"]), _fmt(row["f1"]), str(row["gold"]), str(row["output"]), style=style)
     console.print(table)
     fam = Table(title="Field families")
-    for col in ("family", "precision", "recall", "F1", "gold", "pred"):
-        fam.add_column(col, justify="left" if col == "family" else "right")
+    for col in ("family", "P", "R", "F1", "gold", "out"):
+        fam.add_column(col, justify="left" if col == "family" else "right", no_wrap=True)
     for name, c in result.per_family().items():
         fam.add_row(name, _fmt(c.precision), _fmt(c.recall), _fmt(c.f1), str(c.gold), str(c.pred))
     console.print(fam)
-    diffs = [d for doc in result.documents for d in doc.differences]
-    if diffs:
-        t = Table(title=f"Differences ({len(diffs)}; first {min(len(diffs), show_differences)})")
-        for col in ("doc", "field", "kind", "gold", "output"):
-            t.add_column(col, overflow="fold")
-        for d in diffs[:show_differences]:
-            t.add_row(d.doc, d.field, d.kind, _short(d.gold), _short(d.pred))
-        console.print(t)
-    o = result.overall
-    console.print(f"[bold]value precision {_fmt(o.precision)}  recall {_fmt(o.recall)}  F1 {_fmt(o.f1)}[/bold] "
-                  f"over {o.gold} gold values, {len(result.documents)} documents")
+    _print_differences(result, console, show_differences)
+    console.print(f"[bold]{escape(head[0])}[/bold]")
     if result.missing_predictions:
         console.print(f"[red]no prediction for: {', '.join(result.missing_predictions)}[/red]")
 
 
+def _print_differences(result: EvalResult, console: Console, limit: int) -> None:
+    """The first ``limit`` differences; document ids and field names folded at separators, values folded anywhere."""
+    diffs = [d for doc in result.documents for d in doc.differences]
+    if not diffs:
+        console.print("differences: none")
+        return
+    name_room = max(12, (console.width - 16) // 4)
+    t = Table(title=f"Differences ({len(diffs)}; first {min(len(diffs), limit)})")
+    t.add_column("doc", no_wrap=True, max_width=name_room)
+    t.add_column("field", no_wrap=True, max_width=name_room)
+    t.add_column("kind", no_wrap=True)
+    t.add_column("gold", overflow="fold", ratio=1)
+    t.add_column("output", overflow="fold", ratio=1)
+    for d in diffs[:limit]:
+        t.add_row(fold_name(d.doc, name_room), fold_name(d.field, name_room), d.kind.replace("false_positive", "extra"),
+                  escape(_short(d.gold)), escape(_short(d.pred)))
+    console.print(t)
+
 
 def print_comparison(data: dict[str, Any], console: Console | None = None) -> None:
+    """Two runs against gold: the fields whose accuracy changed (with their gold counts), notices worse and better.
+
+    An empty table is printed as one line saying "none".
+    """
     console = console or Console()
-    table = Table(title=f"Field accuracy: A {data['a']} → B {data['b']}")
-    table.add_column("field", overflow="fold", min_width=24)
-    for col in ("A", "B", "Δ"):
-        table.add_column(col, justify="right", no_wrap=True)
-    for row in data["fields"]:
-        if row["delta"]:
+    changed = [row for row in data["fields"] if row["delta"]]
+    if changed:
+        room = _room(console, fixed=5 * 3 + 6 + 4, columns=5)
+        table = Table(title=f"Field accuracy: A {data['a']} → B {data['b']}")
+        table.add_column("field", no_wrap=True, max_width=room)
+        for col in ("A", "B", "Δ", "gold"):
+            table.add_column(col, justify="right", no_wrap=True)
+        for row in changed:
             style = "green" if row["delta"] > 0 else "red"
-            table.add_row(row["field"], f"{row['a']:.3f}", f"{row['b']:.3f}", f"{row['delta']:+.3f}", style=style)
-    console.print(table)
+            table.add_row(fold_name(row["field"], room), f"{row['a']:.3f}", f"{row['b']:.3f}", f"{row['delta']:+.3f}",
+                          str(row["gold"]), style=style)
+        console.print(table)
+    else:
+        console.print("fields whose accuracy changed: none")
     for key, style in (("worse", "red"), ("better", "green")):
+        if not data[key]:
+            console.print(f"notices that got {key}: none")
+            continue
+        room = max(12, (console.width - 30) // 2)
         t = Table(title=f"notices that got {key}")
-        for col in ("notice", "differences A", "differences B", "fields"):
-            t.add_column(col, overflow="fold")
+        t.add_column("notice", no_wrap=True, max_width=room)
+        t.add_column("diffs A", justify="right", no_wrap=True)
+        t.add_column("diffs B", justify="right", no_wrap=True)
+        t.add_column("fields", ratio=1)
         for row in data[key]:
-            t.add_row(row["doc"], str(row["a"]), str(row["b"]), ", ".join(row["fields"]), style=style)
+            t.add_row(fold_name(row["doc"], room), str(row["a"]), str(row["b"]), ", ".join(row["fields"]), style=style)
         console.print(t)
-    console.print(f"value F1 A {data['overall']['a']:.3f} → B {data['overall']['b']:.3f}")
-
-
+    console.print(f"value F1 A {_fmt(data['overall']['a'])} → B {_fmt(data['overall']['b'])}")
 
 
 def _v(x: Any) -> str:
@@ -121,13 +207,22 @@ def run_summary(counts: dict[str, int], usage: dict[str, float], backend: str, o
 
 
 def backends_table(statuses: list[dict[str, Any]]) -> Table:
-    """``rules`` first, then each configured backend: whether its key is set and its server answers."""
+    """``rules`` first, then each configured backend: whether its key is set and its server answers.
+
+    Variable names are never cut (they are what a person must type); model
+    and address share a column and fold.
+    """
     table = Table(title="backends")
-    for col in ("name", "model", "base_url", "mode", "key", "server", "usable"):
-        table.add_column(col)
-    table.add_row("rules", "—", "offline", "—", "not needed", "not needed", "[green]yes (default)[/green]")
+    table.add_column("name", no_wrap=True)
+    table.add_column("model · address", overflow="fold", ratio=2)
+    table.add_column("mode", overflow="fold", ratio=1)
+    table.add_column("key", no_wrap=True)
+    table.add_column("server", overflow="fold", ratio=1)
+    table.add_column("usable", no_wrap=True)
+    table.add_row("rules", "offline", "—", "not needed", "—", "[green]yes[/green]")
     for s in statuses:
-        key = f"[red]{escape(s['key'])}[/red]" if s["key_missing"] else escape(s["key"])
-        table.add_row(escape(s["name"]), escape(s["model"]), escape(s["base_url"]), s["mode"], key,
+        var, _, state = s["key"].rpartition(" ")
+        key = escape(s["key"]) if not var else f"{escape(var)}\n{'[red]unset[/red]' if s['key_missing'] else state}"
+        table.add_row(escape(s["name"]), f"{escape(s['model'])}\n{escape(s['base_url'])}", s["mode"], key,
                       escape(s["server"]), "[green]yes[/green]" if s["usable"] else "no")
     return table

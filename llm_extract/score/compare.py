@@ -9,9 +9,11 @@ from .scoring import evaluate
 
 def compare_runs(gold: dict[str, dict[str, Any]], a: dict[str, Any], b: dict[str, Any],
                  names: tuple[str, str] = ("A", "B")) -> dict[str, Any]:
+    """Per-field accuracy of A and B (with the field's gold count), and the notices with more or fewer differences."""
     ra, rb = evaluate(gold, a), evaluate(gold, b)
     fields = [{"field": f, "a": ra.per_field[f].accuracy, "b": rb.per_field[f].accuracy,
-               "delta": round(rb.per_field[f].accuracy - ra.per_field[f].accuracy, 6)} for f in ra.per_field]
+               "delta": round(rb.per_field[f].accuracy - ra.per_field[f].accuracy, 6), "gold": ra.per_field[f].gold}
+              for f in ra.per_field]
     docs_a = {d.doc: d for d in ra.documents}
     better, worse = [], []
     for doc in rb.documents:

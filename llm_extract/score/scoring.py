@@ -9,12 +9,14 @@ title similarity >= 0.8 and then their items the same way.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any, Iterable
 
 from ..fields import SCALARS, Kind, of_kind, spec_of
 from ..text import norm_text
+from .runs import Run, attach_context, origin_counts, score_label
 
 MATCH_THRESHOLD = 0.8
 MONEY_PATHS = of_kind(Kind.money)
@@ -98,16 +100,26 @@ class Counts:
         self.docs += other.docs
 
     @property
-    def precision(self) -> float:
-        return self.tp / self.pred if self.pred else 1.0
+    def empty(self) -> bool:
+        """Neither gold nor output has a value here: there is nothing to score, and reports show "–"."""
+        return self.gold == 0 and self.pred == 0
 
     @property
-    def recall(self) -> float:
-        return self.tp / self.gold if self.gold else 1.0
+    def precision(self) -> float | None:
+        """Right values over output values; ``None`` when the output has none (not a perfect 1.0)."""
+        return self.tp / self.pred if self.pred else None
 
     @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
+    def recall(self) -> float | None:
+        """Right values over gold values; ``None`` when gold has none."""
+        return self.tp / self.gold if self.gold else None
+
+    @property
+    def f1(self) -> float | None:
+        """Harmonic mean of P and R; 0 when one side has values and none is right, ``None`` when both are empty."""
+        if self.empty:
+            return None
+        p, r = self.precision or 0.0, self.recall or 0.0
         return 2 * p * r / (p + r) if p + r else 0.0
 
     @property
@@ -123,6 +135,7 @@ class Difference:
     pred: Any
     kind: str  # "wrong", "miss", "false_positive"
     quote: str | None = None
+    context: tuple[str, str, str] | None = None  # (before, quote, after), when the text is at hand
 
 
 @dataclass
@@ -208,9 +221,27 @@ def _score_sections(result: DocScore, gold: list[dict[str, Any]], pred: list[dic
 
 @dataclass
 class EvalResult:
+    """Per-field tallies, per-document differences, and where the scored records came from.
+
+    ``statuses`` counts the scored lines by ``status`` (``ok``, ``fallback``,
+    ``error``, ``not_a_notice``), so every report can say how many records
+    are the backend's own and label a score that is partly the rules'.
+    """
+
     per_field: dict[str, Counts]
     documents: list[DocScore]
     missing_predictions: list[str]
+    statuses: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def origins(self) -> dict[str, int]:
+        """Records by origin, every key present: ok, fallback, error, not_a_notice, missing."""
+        return origin_counts(self.statuses, len(self.missing_predictions))
+
+    @property
+    def label(self) -> str | None:
+        """The warning this score carries (fallbacks, failures), or ``None`` for a clean run."""
+        return score_label(self.origins)
 
     @property
     def overall(self) -> Counts:
@@ -227,8 +258,12 @@ class EvalResult:
 
 
 def evaluate(gold: dict[str, dict[str, Any]], predictions: dict[str, dict[str, Any] | None],
-             evidence: dict[str, dict[str, Any]] | None = None) -> EvalResult:
-    """Score every gold document; a gold document with no prediction scores as all misses."""
+             evidence: dict[str, dict[str, Any]] | None = None,
+             statuses: dict[str, str] | None = None) -> EvalResult:
+    """Score every gold document; a gold document with no prediction scores as all misses.
+
+    ``statuses`` maps a document to its line's status; only gold documents' count.
+    """
     evidence = evidence or {}
     per_field = {path: Counts() for path in ALL_FIELDS}
     docs = []
@@ -240,10 +275,20 @@ def evaluate(gold: dict[str, dict[str, Any]], predictions: dict[str, dict[str, A
         for path, c in scored.counts.items():
             per_field[path].add(c)
         docs.append(scored)
-    return EvalResult(per_field=per_field, documents=docs, missing_predictions=missing)
+    counted = Counter(str((statuses or {}).get(doc, "ok")) for doc in gold if doc in predictions)
+    return EvalResult(per_field=per_field, documents=docs, missing_predictions=missing, statuses=dict(counted))
 
 
 def iter_rows(result: EvalResult) -> Iterable[dict[str, Any]]:
+    """One row per scored field, in the registry's order; a field with nothing to score has ``None`` figures."""
     for path, c in result.per_field.items():
-        yield {"field": path, "family": field_family(path), "accuracy": c.accuracy, "precision": c.precision,
-               "recall": c.recall, "f1": c.f1, "gold": c.gold, "pred": c.pred, "tp": c.tp}
+        yield {"field": path, "family": field_family(path), "accuracy": None if c.empty else c.accuracy,
+               "precision": c.precision, "recall": c.recall, "f1": c.f1, "gold": c.gold, "output": c.pred,
+               "tp": c.tp}
+
+
+def score_run(gold: dict[str, dict[str, Any]], run: Run) -> EvalResult:
+    """Score a run's records against gold, with each line's status counted and each difference's quote in context."""
+    result = evaluate(gold, run.records, run.evidence, run.status)
+    attach_context(result, run)
+    return result
