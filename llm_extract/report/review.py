@@ -47,13 +47,14 @@ document.querySelectorAll('mark[id]').forEach(function (m) {
 """
 
 _ORDER = {f.path: i for i, f in enumerate(FIELDS)}
+_PART_ORDER = {"title": 0, "items": 1}  # a finding's title before its items
 
 
 def field_order(path: str) -> tuple[Any, ...]:
     """Sort key of an evidence path: the registry's order of fields, then list positions as numbers."""
     spec = spec_of(path)
     rank = _ORDER.get(spec.path, len(_ORDER)) if spec else len(_ORDER)
-    return (rank, *[(0, int(p), "") if p.isdigit() else (1, 0, p) for p in path.split(".")])
+    return (rank, *[(0, int(p), "") if p.isdigit() else (1, _PART_ORDER.get(p, 2), p) for p in path.split(".")])
 
 
 def value_at(record: dict[str, Any] | None, path: str) -> Any:
