@@ -105,3 +105,44 @@ def test_clicking_a_field_highlights_its_span_in_view(browser, pages: Path) -> N
     assert in_view
     SHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SHOTS / "review.png"))
+
+
+def test_every_field_of_a_review_page_clicks_to_its_own_marked_span_nested_ones_included(browser, pages: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    doc = "000_52b65cbec59bb7bf"  # team_number 九 sits inside the team 省委第九巡视组
+    line = next(json.loads(x) for x in (pages / "rules.jsonl").read_text(encoding="utf-8").splitlines()
+                if json.loads(x)["doc"] == doc)
+    _clean_load(browser, pages / "review" / f"{doc}.html")
+    buttons = browser.find_elements(By.CSS_SELECTOR, "button.field")
+    assert sorted(b.text for b in buttons) == sorted(line["evidence"])
+    nested = browser.find_element(By.CSS_SELECTOR, "mark[data-field='inspection_body'] mark[data-field='team_number']")
+    assert nested.get_attribute("textContent") == line["evidence"]["team_number"]["quote"]
+    for button in buttons:
+        path = button.text
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
+        button.click()
+        mark = browser.find_element(By.ID, button.get_attribute("data-target"))
+        assert mark.get_attribute("data-field") == path
+        assert "active" in mark.get_attribute("class"), path
+        assert mark.get_attribute("textContent") == line["evidence"][path]["quote"], path
+        in_view = browser.execute_script(
+            "const r = arguments[0].getBoundingClientRect(), box = document.getElementById('text').getBoundingClientRect();"
+            "return r.bottom > box.top && r.top < box.bottom && r.bottom > 0 && r.top < window.innerHeight;", mark)
+        assert in_view, path
+    browser.find_element(By.XPATH, "//button[@class='field' and text()='team_number']").click()
+    browser.save_screenshot(str(SHOTS / "review-nested.png"))
+
+
+def test_the_review_index_and_summary_page_load_clean(browser, pages: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    _clean_load(browser, pages / "review" / "index.html")
+    assert "中共东阳市委" in browser.find_element(By.ID, "index").text
+    subprocess.run([sys.executable, "-m", "llm_extract.cli", "summary", str(pages / "rules.jsonl"), "--html",
+                    str(pages / "summary.html")], check=True, capture_output=True)
+    _clean_load(browser, pages / "summary.html")
+    for chart in ("chart-years", "chart-levels", "chart-discipline", "chart-money"):
+        assert browser.find_element(By.ID, chart).size["height"] > 40
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SHOTS / "summary.png"))

@@ -23,7 +23,8 @@ th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .layout{display:flex;gap:1.5rem;align-items:flex-start}
 .text{flex:3;white-space:pre-wrap;border:1px solid #ddd;padding:1rem;max-height:85vh;overflow:auto;font-size:.95rem}
 .record{flex:2;max-height:85vh;overflow:auto;font-size:.85rem}
-.record table{width:100%;table-layout:fixed}.record td{word-break:break-all}.record td:first-child{width:45%}
+.record table{width:100%;table-layout:fixed}.record td{word-break:break-all}.record td:first-child{width:36%;word-break:normal}
+.gold{color:#8a1f11}
 mark{background:#fff1a8;border-bottom:2px solid #e0b000;padding:0 1px;cursor:pointer}
 mark mark{background:#ffe066;border-bottom-color:#b07d00}
 mark.active,mark mark.active{background:#ffb347;outline:2px solid #d9534f}

@@ -132,7 +132,8 @@ def _record_rows(line: dict[str, Any], ids: dict[str, str], diffs: list[Diff]) -
         label = f"{escape(spec.label)} " if spec and spec.label else ""
         diff = by_field.pop(path, None)
         gold = f"<br><span class='gold'>gold: {_shown(diff.gold)}</span>" if diff else ""
-        button = f"<button class='field' data-target='{ids[path]}'>{escape(path)}</button>" if path in ids else escape(path)
+        name = escape(path).replace(".", ".<wbr>").replace("_", "_<wbr>")  # break a long path between words only
+        button = f"<button class='field' data-target='{ids[path]}'>{name}</button>" if path in ids else name
         rows.append(f"<tr{' class=diff' if diff else ''} data-field='{escape(path)}'><td>{label}{button}</td>"
                     f"<td class='value'>{_shown(value_at(record, path))}{gold}</td>"
                     f"<td class='quote'>{escape(str(evidence[path].get('quote')))}</td></tr>")

@@ -111,13 +111,13 @@ def bar_chart(chart_id: str, title: str, items: list[tuple[str, float]], unit: s
     bars = [f"<text x='0' y='14' font-size='13' font-weight='bold'>{escape(title)}</text>"]
     for i, (label, value) in enumerate(items):
         y = 26 + i * 22
-        w = round(360 * value / top, 1)
+        w = round(340 * value / top, 1)
         shown = _yuan(value) if unit == "yuan" else f"{value:g}"
         bars.append(f"<text x='0' y='{y + 12}' font-size='12'>{escape(label)}</text>"
-                    f"<rect x='190' y='{y}' width='{w}' height='15' fill='#4a7bd0'/>"
-                    f"<text x='{195 + w}' y='{y + 12}' font-size='12'>{escape(shown)} {escape(unit)}</text>")
+                    f"<rect x='250' y='{y}' width='{w}' height='15' fill='#4a7bd0'/>"
+                    f"<text x='{255 + w}' y='{y + 12}' font-size='12'>{escape(shown)} {escape(unit)}</text>")
     return (f"<svg id='{chart_id}' role='img' aria-label='{escape(title)}' xmlns='http://www.w3.org/2000/svg' "
-            f"width='720' height='{height}'>{''.join(bars)}</svg>")
+            f"width='760' height='{height}'>{''.join(bars)}</svg>")
 
 
 def summary_html(data: dict[str, Any], source: str) -> str:
