@@ -258,7 +258,7 @@ def _eval(args: argparse.Namespace) -> int:
     meta: dict[str, Any] = {"gold": str(args.gold)}
     if args.pred:
         run = read_run(args.pred)
-        meta.update(pred=str(args.pred), backend=run.backends)
+        meta.update(run=str(args.pred), backend=run.backends)
     else:
         backend = _backend(args)
         paths = notice_paths(gold, args.notices or [args.gold.parent / "notices"])

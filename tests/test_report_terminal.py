@@ -61,7 +61,7 @@ def test_the_eval_tables_fit_without_cropping(runs: tuple[Path, Path], columns: 
     assert "…" not in "".join(line for line in proc.stdout.splitlines() if "│" in line and "Differences" not in line
                               and "gold" not in line)
     header = next(line for line in proc.stdout.splitlines() if "field" in line and "F1" in line)
-    for col in ("acc", "P", "R", "F1", "gold", "out"):
+    for col in ("acc", "P", "R", "F1", "gold", "output"):
         assert re.search(rf"\b{col}\b", header), col
     # every field name is there whole, read down its folded cell
     table = proc.stdout.split("Field families")[0]
@@ -92,6 +92,12 @@ def test_backends_shows_every_variable_name_whole_at_80_columns(tmp_path: Path) 
     assert max(len(line) for line in proc.stdout.splitlines()) <= 80
     for var in ("OPENAI_API_KEY", "DEEPSEEK_API_KEY", "DASHSCOPE_API_KEY"):
         assert var in proc.stdout, var
+
+
+def test_one_word_output_everywhere_and_never_pred(runs: tuple[Path, Path]) -> None:
+    _, broken = runs
+    proc = cli("eval", "--gold", str(GOLD), "--pred", str(broken), columns=100)
+    assert "pred" not in proc.stdout.replace(str(broken), "") and "output" in proc.stdout
 
 
 def test_the_eval_says_nothing_to_score_where_no_value_exists(runs: tuple[Path, Path]) -> None:

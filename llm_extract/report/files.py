@@ -46,7 +46,7 @@ def report_dict(result: EvalResult, meta: dict[str, Any] | None = None) -> dict[
         "fields": list(iter_rows(result)),
         "documents": [{"doc": d.doc, "differences": [difference_dict(x) for x in d.differences]}
                       for d in result.documents],
-        "missing_predictions": result.missing_predictions,
+        "missing_output": result.missing_predictions,
     }
 
 

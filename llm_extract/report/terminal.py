@@ -75,11 +75,11 @@ def print_report(result: EvalResult, console: Console | None = None, *, show_dif
     console.print(escape(head[1]))
     if result.label:
         console.print(f"[bold red]{escape(result.label)}[/bold red]")
-    room = _room(console, fixed=4 * 5 + 2 * 4, columns=7)
-    table = Table(title="Field accuracy (– nothing to score; gold/out: values in gold and output)",
+    room = _room(console, fixed=4 * 5 + 4 + 6, columns=7)
+    table = Table(title="Field accuracy (– nothing to score; gold, output: how many values each has)",
                   caption="acc: documents agreeing · P/R/F1 over non-null values")
     table.add_column("field", no_wrap=True, max_width=room)
-    for col in ("acc", "P", "R", "F1", "gold", "out"):
+    for col in ("acc", "P", "R", "F1", "gold", "output"):
         table.add_column(col, justify="right", no_wrap=True)
     for row in iter_rows(result):
         acc = row["accuracy"]
@@ -88,7 +88,7 @@ def print_report(result: EvalResult, console: Console | None = None, *, show_dif
                       _fmt(row["recall"]), _fmt(row["f1"]), str(row["gold"]), str(row["output"]), style=style)
     console.print(table)
     fam = Table(title="Field families")
-    for col in ("family", "P", "R", "F1", "gold", "out"):
+    for col in ("family", "P", "R", "F1", "gold", "output"):
         fam.add_column(col, justify="left" if col == "family" else "right", no_wrap=True)
     for name, c in result.per_family().items():
         fam.add_row(name, _fmt(c.precision), _fmt(c.recall), _fmt(c.f1), str(c.gold), str(c.pred))
@@ -96,7 +96,7 @@ def print_report(result: EvalResult, console: Console | None = None, *, show_dif
     _print_differences(result, console, show_differences)
     console.print(f"[bold]{escape(head[0])}[/bold]")
     if result.missing_predictions:
-        console.print(f"[red]no prediction for: {', '.join(result.missing_predictions)}[/red]")
+        console.print(f"[red]no output line for: {', '.join(result.missing_predictions)}[/red]")
 
 
 def _print_differences(result: EvalResult, console: Console, limit: int) -> None:
