@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import GOLD, NOTICES
+from conftest import NOTICES
 
 CHROMIUM = shutil.which("chromium")
 DRIVER = shutil.which("chromedriver")
@@ -25,7 +25,7 @@ SHOTS = Path(__file__).resolve().parent.parent / "out" / "screenshots"
 
 
 @pytest.fixture(scope="module")
-def pages(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def pages(tmp_path_factory: pytest.TempPathFactory, sample_gold: Path) -> Path:
     root = tmp_path_factory.mktemp("pages")
     run = [sys.executable, "-m", "llm_extract.cli"]
     subprocess.run([*run, "extract", str(NOTICES), "--out", str(root / "rules.jsonl"), "--quiet"], check=True)
@@ -35,9 +35,9 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> Path:
         line["record"]["plan"]["measures"] = None
         broken.append(json.dumps(line, ensure_ascii=False))
     (root / "broken.jsonl").write_text("\n".join(broken) + "\n", encoding="utf-8")
-    subprocess.run([*run, "eval", "--gold", str(GOLD), "--pred", str(root / "broken.jsonl"), "--report",
+    subprocess.run([*run, "eval", "--gold", str(sample_gold), "--pred", str(root / "broken.jsonl"), "--report",
                     str(root / "report"), "--quiet"], check=True)
-    subprocess.run([*run, "review", str(root / "rules.jsonl"), "--out", str(root / "review"), "--gold", str(GOLD)],
+    subprocess.run([*run, "review", str(root / "rules.jsonl"), "--out", str(root / "review"), "--gold", str(sample_gold)],
                    check=True)
     return root
 
@@ -86,6 +86,9 @@ def test_the_report_shows_its_table_chart_and_disagreements(browser, pages: Path
     rows = browser.find_elements(By.CSS_SELECTOR, "#fields tr")
     assert len(rows) > 40
     assert "plan.measures" in browser.find_element(By.ID, "disagreements").text
+    assert browser.find_element(By.ID, "provenance").text == "records: 5 from rules, 0 fell back to rules, 0 failed"
+    context = browser.find_element(By.CSS_SELECTOR, "#disagreements mark").find_element(By.XPATH, "..").text
+    assert "116" in context and "条具体整改措施" in context  # the quote with the words around it
     SHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SHOTS / "report.png"))
 
@@ -94,7 +97,7 @@ def test_clicking_a_field_highlights_its_span_in_view(browser, pages: Path) -> N
     from selenium.webdriver.common.by import By
 
     _clean_load(browser, pages / "review" / "004_a2fdee0aed3fff2e.html")
-    button = browser.find_element(By.XPATH, "//button[@class='field' and text()='contact.emails.0']")
+    button = browser.find_element(By.XPATH, "//button[@class='field' and .='contact.emails.0']")
     target = button.get_attribute("data-target")
     button.click()
     mark = browser.find_element(By.ID, target)
@@ -130,7 +133,7 @@ def test_every_field_of_a_review_page_clicks_to_its_own_marked_span_nested_ones_
             "const r = arguments[0].getBoundingClientRect(), box = document.getElementById('text').getBoundingClientRect();"
             "return r.bottom > box.top && r.top < box.bottom && r.bottom > 0 && r.top < window.innerHeight;", mark)
         assert in_view, path
-    browser.find_element(By.XPATH, "//button[@class='field' and text()='team_number']").click()
+    browser.find_element(By.XPATH, "//button[@class='field' and .='team_number']").click()
     browser.save_screenshot(str(SHOTS / "review-nested.png"))
 
 
