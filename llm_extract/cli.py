@@ -2,7 +2,7 @@
 
 Exit codes: 0 when every input was processed (failed documents are output
 lines with status ``error``); 2 for bad usage or a run that could not go on
-(unknown backend, unwritable output, missing gold).
+(unknown backend, unwritable output, missing gold, a backend that cannot answer).
 """
 
 from __future__ import annotations
@@ -126,9 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _show(args: argparse.Namespace) -> int:
     from .report.terminal import record_table
 
-    console = Console()
-    for line in output_lines(args.pred):
-        console.print(record_table(line))
+    Console().print(*[record_table(line) for line in output_lines(args.pred)])
     return 0
 
 
