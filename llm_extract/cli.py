@@ -189,8 +189,8 @@ def _backends(args: argparse.Namespace) -> int:
     from .llm.probe import backend_status
     from .report.terminal import backends_table
 
-    configs = backend_configs(load_config(args.config))
-    Console().print(backends_table([backend_status(cfg, probe_server=not args.no_probe) for cfg in configs.values()]))
+    configs, console = backend_configs(load_config(args.config)), Console()
+    console.print(backends_table([backend_status(c, probe_server=not args.no_probe) for c in configs.values()], console.width))
     return 0
 
 

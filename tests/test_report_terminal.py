@@ -90,8 +90,9 @@ def test_backends_shows_every_variable_name_whole_at_80_columns(tmp_path: Path) 
     proc = cli("backends", "--no-probe", columns=80, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert max(len(line) for line in proc.stdout.splitlines()) <= 80
-    for var in ("OPENAI_API_KEY", "DEEPSEEK_API_KEY", "DASHSCOPE_API_KEY"):
-        assert var in proc.stdout, var
+    for whole in ("OPENAI_API_KEY", "DEEPSEEK_API_KEY", "DASHSCOPE_API_KEY", "json_schema", "not needed",
+                  "https://api.deepseek.com/v1", "Qwen/Qwen2.5-7B-Instruct"):
+        assert whole in proc.stdout, whole
 
 
 def test_one_word_output_everywhere_and_never_pred(runs: tuple[Path, Path]) -> None:

@@ -206,23 +206,25 @@ def run_summary(counts: dict[str, int], usage: dict[str, float], backend: str, o
     return table
 
 
-def backends_table(statuses: list[dict[str, Any]]) -> Table:
+def backends_table(statuses: list[dict[str, Any]], width: int = 100) -> Table:
     """``rules`` first, then each configured backend: whether its key is set and its server answers.
 
-    Variable names are never cut (they are what a person must type); model
-    and address share a column and fold.
+    Variable names are never cut (they are what a person must type); model,
+    mode and address share a column, the address folded at its ``/`` and
+    ``.``, so the table fits ``width`` columns (80 included).
     """
+    room = max(16, width - 13 - 8 - 17 - 14)
     table = Table(title="backends")
     table.add_column("name", no_wrap=True)
-    table.add_column("model · address", overflow="fold", ratio=2)
-    table.add_column("mode", overflow="fold", ratio=1)
+    table.add_column("model · mode · address", no_wrap=True, max_width=room)
     table.add_column("key", no_wrap=True)
-    table.add_column("server", overflow="fold", ratio=1)
-    table.add_column("usable", no_wrap=True)
-    table.add_row("rules", "offline", "—", "not needed", "—", "[green]yes[/green]")
+    table.add_column("usable · server", overflow="fold", max_width=14)
+    table.add_row("rules", "offline", "not needed", "[green]yes[/green]")
     for s in statuses:
         var, _, state = s["key"].rpartition(" ")
-        key = escape(s["key"]) if not var else f"{escape(var)}\n{'[red]unset[/red]' if s['key_missing'] else state}"
-        table.add_row(escape(s["name"]), f"{escape(s['model'])}\n{escape(s['base_url'])}", s["mode"], key,
-                      escape(s["server"]), "[green]yes[/green]" if s["usable"] else "no")
+        key = "not needed" if s["key"] == "not needed" else f"{escape(var)}\n{'[red]unset[/red]' if s['key_missing'] else state}"
+        model = fold_name(f"{s['model']} · {s['mode']}", room, " ")
+        usable = "[green]yes[/green]" if s["usable"] else "no"
+        table.add_row(escape(s["name"]), escape(model + "\n" + fold_name(s["base_url"], room, "/.")), key,
+                      f"{usable}\n{escape(s['server'])}")
     return table
