@@ -13,12 +13,15 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..backends import Backend
 from ..documents import iter_documents
 from ..record import DocResult
 from ..run import extract_one
+
+if TYPE_CHECKING:  # scoring imports this module; the type alone is needed here
+    from .scoring import EvalResult
 
 #: How a document's record came about, in the order reports list them.
 ORIGINS = ("ok", "fallback", "error", "not_a_notice")
@@ -136,7 +139,7 @@ def quote_in_context(text: str, span: dict[str, Any], width: int = 16) -> tuple[
     return before, text[start:end], after
 
 
-def attach_context(result: Any, run: Run, texts: dict[str, str] | None = None, width: int = 16) -> None:
+def attach_context(result: EvalResult, run: Run, texts: dict[str, str] | None = None, width: int = 16) -> None:
     """Give each difference with an evidence span its quote in context (``Difference.context``).
 
     Texts come from ``texts`` by document, else from the line's ``source``.
