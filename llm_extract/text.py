@@ -189,6 +189,28 @@ def parse_date(text: str, anchor: date | None = None) -> date | None:
     return resolve_date(match, anchor)[0]
 
 
+#: A date as a page's date line writes it, with or without a label and a time:
+#: ``2022-08-04 06:51``, ``2022/8/4``, ``2022.08.04``, ``2022年8月4日``, or day first ``26.08.2016 22:04``.
+PAGE_DATE_RE = re.compile(
+    r"(?<!\d)(?:(?P<y>(?:19|20)\d{2})\s*(?P<s>[-/.年])\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
+    r"|(?P<d2>\d{1,2})\.(?P<m2>\d{1,2})\.(?P<y2>(?:19|20)\d{2}))(?!\d)"
+)
+
+
+def page_date(match: re.Match[str]) -> date | None:
+    """The date a :data:`PAGE_DATE_RE` match names, ``None`` when no calendar has it (2022-13-40)."""
+    g = match.groupdict()
+    if g.get("y"):
+        return _valid(int(g["y"]), int(g["m"]), int(g["d"]))
+    return _valid(int(g["y2"]), int(g["m2"]), int(g["d2"]))
+
+
+def parse_page_date(text: str) -> date | None:
+    """The first page-style date in ``text`` (``'发布日期: 2022-08-04'`` is 2022-08-04), else ``None``."""
+    match = PAGE_DATE_RE.search(fold(text))
+    return page_date(match) if match else None
+
+
 # --- strings ---------------------------------------------------------------
 
 _QUOTE_MARKS = dict.fromkeys(map(ord, "\"'“”‘’「」『』〝〞‟„"), None)
