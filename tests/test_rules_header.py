@@ -288,3 +288,46 @@ def test_a_leading_group_signs_a_notice() -> None:
 def test_any_text_of_the_genres_characters_reads_without_error(text: str) -> None:
     h = header(text)
     assert h["team_number"] is None or h["team_number"] >= 0
+
+
+# --- wordings real pages add ----------------------------------------------------------------
+
+
+def test_我市_under_a_signature_when_the_page_has_no_title() -> None:
+    text = ("2021年4月1日至5月30日，省委第二巡视组对我市进行了巡视。7月1日，省委巡视组向市委反馈了巡视意见。\n"
+            "欢迎监督。联系电话：0710-1234567。\n中共北海市委\n2021年9月28日\n")
+    h = header(text)
+    assert (h["target"], h["issuer"]) == ("北海市", "中共北海市委")
+
+
+def test_a_team_that_moved_in_before_a_comma() -> None:
+    text = "根据省委统一部署，省委第一巡视组于2021年4月1日至5月30日进驻北海县，开展了常规巡视。7月1日反馈了巡视意见。\n"
+    h = header(text)
+    assert (h["target"], h["inspection_body"], h["inspection_type"], h["feedback_date"]) == (
+        "北海县", "省委第一巡视组", "routine", "2021-07-01")
+
+
+def test_a_feedback_meeting_dated_after_the_word() -> None:
+    text = OPENING.format(unit="北海县", kind="").replace("7月1日，省委第二巡视组向北海县党委反馈了巡视意见。",
+                                                        "巡视反馈会于7月1日召开。")
+    assert header(text)["feedback_date"] == "2021-07-01"
+
+
+def test_a_反馈_far_below_the_opening_gives_no_feedback_date() -> None:
+    text = (OPENING.format(unit="北海县", kind="").replace("7月1日，省委第二巡视组向北海县党委反馈了巡视意见。", "")
+            + "县委高度重视。成立领导小组。召开常委会。\n2021年8月3日，县委对反馈问题逐项整改。\n")
+    assert header(text)["feedback_date"] is None
+
+
+def test_all_the_counties_of_a_city_are_several_units() -> None:
+    text = "根据省委统一部署，2021年4月1日至5月30日，省委第二巡视组对全市13个县（市、区）开展了巡视。\n"
+    h = header(text)
+    assert (h["target"], h["inspection_body"], h["team_number"]) == (None, None, None)  # SPEC: one report, several units
+
+
+@pytest.mark.parametrize("head, title", [
+    ("【巡视整改】中共北海县委关于省委巡视整改情况的通报\n", "中共北海县委关于省委巡视整改情况的通报"),
+    ("十届市委第二轮巡察整改情况通报汇总\n", None),
+])
+def test_a_headline_after_a_tag_and_a_word_that_does_not_end_one(head: str, title: str | None) -> None:
+    assert titles(head + OPENING.format(unit="北海县", kind="")) == title

@@ -85,7 +85,7 @@ def last_team(folded: str, lo: int, hi: int) -> Team | None:
 
 #: "... 对 X 开展了/进行了 ... 巡视" – the inspected unit and the kind of inspection.
 TARGET_RE = re.compile(
-    r"(?:对|进驻)(?P<target>[^,。;:!?]{1,50}?)(?:\([^()]{0,30}\))?"
+    r"(?:对|进驻)(?P<target>[^,。;:!?]{1,50}?)(?:\([^()]{0,30}\))?,?"
     r"(?:开展了?|进行了?|实施了?|展开了?)(?P<kind>[^,。;]{0,24}?)(?:巡视|巡察)"
     r"(?P<after>[^,。;]{0,12})"
 )
@@ -164,9 +164,12 @@ _TRAILING_BRACKET = re.compile(r"\s*\([^()]*\)\s*$")
 #: A pinyin gloss a converter site left inside a name: 衛(wèi)生.
 _PINYIN_GLOSS = re.compile(r"\([a-zA-Z\u00c0-\u024f\u01cd-\u01dc]{1,8}\)")
 #: A list of units: 区发展和改革局、区教育局…等40家单位, 12个市直单位.
-_SEVERAL_UNITS = re.compile(rf"、|等(?:{ORDINAL})(?:个|家)|(?:{ORDINAL})(?:个|家)[^,。;]{{0,6}}(?:单位|部门|党组织|县区|乡镇)")
+_SEVERAL_UNITS = re.compile(
+    rf"、|等(?:{ORDINAL})(?:个|家|所)|(?:{ORDINAL})(?:个|家|所)[^,。;]{{0,6}}"
+    r"(?:单位|部门|党组织|党委|党组|县|区|市|镇|乡|街道|村|社区|企业|学校|医院)"
+)
 #: A unit named from inside: 我市, 我区, 我局, 我单位.
-WE_RE = re.compile(r"我(?P<kind>市|区|县|州|盟|旗|镇|乡|街道|厅|局|委|办|院|校|所|中心|公司|集团|单位|部|站|行)")
+WE_RE = re.compile(r"我(?P<kind>省|自治区|市|区|县|州|盟|旗|镇|乡|街道|厅|局|委|办|院|校|所|中心|公司|集团|单位|部|站|行)")
 
 
 def clean_unit(folded: str, start: int, end: int) -> tuple[str, int, int] | None:
@@ -227,9 +230,10 @@ def _fits(kind: str, name: str) -> bool:
 _DEFINED_NAME = re.compile(r"(?:^|(?<=[,。;:!?\s]))(?P<name>[\u4e00-\u9fff]{4,30})\((?:以下)?简称")
 
 
-def resolve_we(layout: Layout, kind: str, paragraph: Line | None, title: tuple[int, int] | None
-               ) -> tuple[str, int, int] | None:
-    """The unit 我<kind> stands for: a name the same paragraph defines ("X(以下简称…)"), else the title's subject.
+def resolve_we(layout: Layout, kind: str, paragraph: Line | None, title: tuple[int, int] | None,
+               signature: Line | None = None) -> tuple[str, int, int] | None:
+    """The unit 我<kind> stands for: a name the same paragraph defines ("X(以下简称…)"), else the
+    title's subject, else the signature's (中共南湖市委 under a notice that says 我市 is 南湖市).
 
     The name must fit the word (我区 a name ending in 区, 我局 one in 局);
     what does not fit is no answer, so the target stays null.
@@ -239,8 +243,9 @@ def resolve_we(layout: Layout, kind: str, paragraph: Line | None, title: tuple[i
         for m in _DEFINED_NAME.finditer(folded, paragraph.start, paragraph.end):
             if _fits(kind, m.group("name")):
                 return layout.text[m.start("name"):m.end("name")], m.start("name"), m.end("name")
-    if title is not None:
-        subject = title_subject(folded, *title)
+    subjects = [title_subject(folded, *title) if title is not None else None,
+                (signature.start, signature.end) if signature is not None else None]
+    for subject in subjects:
         if subject is not None:
             s_start, s_end = subject
             raw = folded[s_start:s_end]
@@ -257,16 +262,18 @@ _TITLE_WORDS = re.compile(r"(?:巡视|巡察).{0,30}(?:整改|反馈).{0,30}(?:�
 _TITLE_END = re.compile(r"通报|公告|公示")
 _NOT_A_TITLE = re.compile(r"^(?:上一篇|下一篇|上一条|下一条|相关|根据|按照|今天是)")
 _CRUMB = re.compile(r"[>»›]")
+_TAG = re.compile(r"\s*(?:【[^】]{0,12}】\s*)?")
+#: What may follow a headline on its line: nothing, a blank, or a separator before page chrome.
+_AFTER_TITLE = re.compile(r"$|[\s_\-|—(【\[]")
 
 
 def _after_crumb(text: str) -> int:
-    """Where a line's text starts after a breadcrumb ("首页 > 巡视巡察 > 中共…"), blanks skipped."""
+    """Where a line's text starts after a breadcrumb ("首页 > 巡视巡察 > 中共…") or a tag ("【巡视整改】")."""
     offset = 0
     for m in _CRUMB.finditer(text):
         offset = m.end()
-    while offset < len(text) and text[offset].isspace():
-        offset += 1
-    return offset
+    tag = _TAG.match(text, offset)
+    return tag.end() if tag else offset
 
 
 def _title_in(text: str) -> tuple[int, int] | None:
@@ -278,7 +285,9 @@ def _title_in(text: str) -> tuple[int, int] | None:
     end = None
     for end_match in _TITLE_END.finditer(text, offset):
         end = end_match.end()
-    return None if end is None else (offset, end)
+    if end is None or not _AFTER_TITLE.match(text, end):
+        return None  # "…整改情况通报汇总", "…通报如下": the word does not end a headline
+    return offset, end
 
 
 def _is_title(title: str) -> bool:
@@ -371,7 +380,7 @@ def _round_spans(layout: Layout, draft: Draft, opening: re.Match[str] | None) ->
 
 _SIGNATURE_RE = re.compile(
     r"^(?:中共|中国共产党)?[\u4e00-\u9fff()]{2,40}?"
-    r"(?:委员会|党委|党组|党工委|工委|市委|县委|区委|州委|旗委|省委|领导小组|领导小组办公室)$"
+    r"(?:委员会|党委|党组|党工委|工委|市委|县委|区委|州委|旗委|省委|领导小组|领导小组办公室|巡察办|巡视办)$"
 )
 _SIGNED_RE = re.compile(r"(?P<sig>[^\s\d]{2,40}?)\s+(?P<date>(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)")
 #: A label of the page's own date: 发布日期:, 发布时间:, 时间:, 更新时间:, 日期:.
@@ -439,7 +448,7 @@ def find_page_date(layout: Layout, body_start: int, body_end: int) -> tuple[date
                 continue
             if _PAGE_DATE_LABEL.search(before[-8:]):
                 return value, m.start(), m.end()
-            if bare is None and hi == head_end and not before.strip():
+            if bare is None and hi == head_end and not before.strip(" \t[(【"):
                 bare = (value, m.start(), m.end())
     return bare
 
@@ -472,13 +481,13 @@ def extract_header(layout: Layout, draft: Draft, marks: "Landmarks") -> None:
     opening = marks.opening
     extract_title(layout, draft, marks.body_start)
     if opening is not None:
-        _extract_opening(layout, draft, opening)
+        _extract_opening(layout, draft, opening, marks.signature)
     _extract_round(layout, draft, opening)
     extract_issuer(layout, draft, marks.signature)
     _extract_publish_date(layout, draft, marks)
 
 
-def _extract_opening(layout: Layout, draft: Draft, opening: re.Match[str]) -> None:
+def _extract_opening(layout: Layout, draft: Draft, opening: re.Match[str], signature: Line | None) -> None:
     """Team, target, type and dates from the opening sentence."""
     folded = layout.folded
     s_start, s_end = layout.sentence_bounds(opening.start())
@@ -490,14 +499,14 @@ def _extract_opening(layout: Layout, draft: Draft, opening: re.Match[str]) -> No
         if team.number_span is not None:
             draft.put("team_number", team.number, *team.number_span)
     if not several:
-        _extract_target(layout, draft, opening)
+        _extract_target(layout, draft, opening, signature)
     kind, k_start, k_end = opening_type(folded, opening, s_end)
     if kind is not None:
         draft.put("inspection_type", kind, k_start, k_end)
     _extract_dates(layout, draft, s_start, s_end, opening)
 
 
-def _extract_target(layout: Layout, draft: Draft, opening: re.Match[str]) -> None:
+def _extract_target(layout: Layout, draft: Draft, opening: re.Match[str], signature: Line | None) -> None:
     """The unit after 对, without bracketed additions; 我市/我区/… resolved from the paragraph or title (weak)."""
     unit = clean_unit(layout.folded, opening.start("target"), opening.end("target"))
     if unit is None:
@@ -506,7 +515,7 @@ def _extract_target(layout: Layout, draft: Draft, opening: re.Match[str]) -> Non
     we = WE_RE.fullmatch(name)
     if we is not None:
         title = (draft.evidence["title"].start, draft.evidence["title"].end) if draft.has("title") else None
-        resolved = resolve_we(layout, we.group("kind"), layout.line_at(opening.start()), title)
+        resolved = resolve_we(layout, we.group("kind"), layout.line_at(opening.start()), title, signature)
         if resolved is not None:
             draft.put("target", resolved[0], resolved[1], resolved[2], weak=True)
         return
@@ -543,19 +552,32 @@ def _extract_dates(layout: Layout, draft: Draft, s_start: int, s_end: int, openi
             if start:
                 draft.put("inspection_start", start, single.start("a"), single.end("a"))
                 anchor = start
-    # Feedback: the first sentence after the opening that speaks of 反馈 and carries a date before it.
-    pos = opening.end()
-    limit = min(len(folded), pos + 600)
+    _extract_feedback(layout, draft, opening.end(), s_end, anchor)
+
+
+def _extract_feedback(layout: Layout, draft: Draft, pos: int, s_end: int, anchor: date | None) -> None:
+    """The feedback date: in the rest of the opening sentence or the two sentences after it.
+
+    The first 反馈 there with a date before it in its sentence ("7月6日向县委反馈"),
+    else after it ("反馈会于7月6日召开"). Further on, 反馈 is what the
+    rectification did with the findings, and its dates are not the feedback's.
+    """
+    folded = layout.folded
+    limit = s_end
+    for _ in range(2):
+        if limit >= len(folded):
+            break
+        limit = layout.sentence_bounds(limit + 1 if folded[limit:limit + 1].isspace() else limit)[1]
     for m in _FEEDBACK_RE.finditer(folded, pos, limit):
-        sent_start, _ = layout.sentence_bounds(m.start())
+        sent_start, sent_end = layout.sentence_bounds(m.start())
         dates = list(DATE_RE.finditer(folded, max(sent_start, pos), m.start()))
-        if not dates:
+        d = dates[-1] if dates else DATE_RE.search(folded, m.end(), min(sent_end, m.end() + 12))
+        if d is None:
             continue
-        d = dates[-1]
         value, _ = resolve_date(d, anchor)
         if value is not None:
             draft.put("feedback_date", value, d.start(), d.end())
-        break
+        return
 
 
 def _extract_round(layout: Layout, draft: Draft, opening: re.Match[str] | None) -> None:
