@@ -331,3 +331,11 @@ def test_all_the_counties_of_a_city_are_several_units() -> None:
 ])
 def test_a_headline_after_a_tag_and_a_word_that_does_not_end_one(head: str, title: str | None) -> None:
     assert titles(head + OPENING.format(unit="北海县", kind="")) == title
+
+
+def test_types_of_clauses_joined_by_semicolons_count_together() -> None:
+    text = ("根据区委统一部署，2021年11月8日至12月20日，区委组建4个巡察组对区民政局等4家单位开展常规巡察；"
+            "对区教育局直属的32家事业单位开展教育领域专项巡察。2022年1月27日，各巡察组反馈了巡察情况。\n")
+    h = header(text)
+    assert (h["target"], h["inspection_body"], h["inspection_type"]) == (None, None, None)
+    assert (h["inspection_start"], h["inspection_end"]) == ("2021-11-08", "2021-12-20")

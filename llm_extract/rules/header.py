@@ -500,10 +500,18 @@ def _extract_opening(layout: Layout, draft: Draft, opening: re.Match[str], signa
             draft.put("team_number", team.number, *team.number_span)
     if not several:
         _extract_target(layout, draft, opening, signature)
-    kind, k_start, k_end = opening_type(folded, opening, s_end)
+    kind, k_start, k_end = opening_type(folded, opening, _period_end(layout, opening.end()))
     if kind is not None:
         draft.put("inspection_type", kind, k_start, k_end)
     _extract_dates(layout, draft, s_start, s_end, opening)
+
+
+def _period_end(layout: Layout, pos: int) -> int:
+    """Where the statement around ``pos`` ends: after its 。 (clauses joined by ; belong to it), else its line's end."""
+    line = layout.line_at(pos)
+    hi = line.end if line is not None else len(layout.folded)
+    stop = layout.folded.find("。", pos, hi)
+    return stop + 1 if stop != -1 else hi
 
 
 def _extract_target(layout: Layout, draft: Draft, opening: re.Match[str], signature: Line | None) -> None:
