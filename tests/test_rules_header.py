@@ -339,3 +339,16 @@ def test_types_of_clauses_joined_by_semicolons_count_together() -> None:
     h = header(text)
     assert (h["target"], h["inspection_body"], h["inspection_type"]) == (None, None, None)
     assert (h["inspection_start"], h["inspection_end"]) == ("2021-11-08", "2021-12-20")
+
+
+def test_a_signature_dated_in_chinese_numerals() -> None:
+    text = (OPENING.format(unit="北海县", kind="") + "欢迎监督。联系电话：0710-1234567。\n"
+            "中共北海县委\n二〇二一年九月二十八日\n")
+    assert header(text)["publish_date"] == "2021-09-28"
+    one_line = text.replace("中共北海县委\n", "中共北海县委 ")
+    assert (header(one_line)["issuer"], header(one_line)["publish_date"]) == ("中共北海县委", "2021-09-28")
+
+
+def test_a_clock_with_its_weekday_is_not_the_pages_date() -> None:
+    text = "北海县人民政府\n2021年9月5日 星期日\n" + OPENING.format(unit="北海县", kind="")
+    assert header(text)["publish_date"] is None

@@ -97,3 +97,11 @@ def test_scraped_dates_that_lost_年_and_月(raw: str, anchor: date | None, valu
 @pytest.mark.parametrize("raw", ["2021年3月", "3月", "2021年3月至4月"])
 def test_a_month_without_a_day_is_no_date(raw: str) -> None:
     assert parse_date(raw) is None
+
+
+@pytest.mark.parametrize("raw, value", [
+    ("二〇二一年六月十八日", date(2021, 6, 18)), ("二○一九年十二月三十一日", date(2019, 12, 31)),
+    ("二〇二一年二月三十日", None),
+])
+def test_a_date_in_chinese_numerals(raw: str, value: date | None) -> None:
+    assert parse_date(raw) == value

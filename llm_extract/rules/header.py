@@ -382,10 +382,15 @@ _SIGNATURE_RE = re.compile(
     r"^(?:中共|中国共产党)?[\u4e00-\u9fff()]{2,40}?"
     r"(?:委员会|党委|党组|党工委|工委|市委|县委|区委|州委|旗委|省委|领导小组|领导小组办公室|巡察办|巡视办)$"
 )
-_SIGNED_RE = re.compile(r"(?P<sig>[^\s\d]{2,40}?)\s+(?P<date>(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)")
+_SIGNED_RE = re.compile(
+    r"(?P<sig>[^\s\d]{2,40}?)\s+(?P<date>(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"
+    r"|[一二][〇零○九][〇零○一二三四五六七八九]{2}\s*年\s*[一二三四五六七八九十]{1,2}\s*月\s*[一二三四五六七八九十]{1,3}\s*日)"
+)
 #: A label of the page's own date: 发布日期:, 发布时间:, 时间:, 更新时间:, 日期:.
-_PAGE_DATE_LABEL = re.compile(r"(?:发布|发表|更新|录入|上传)?(?:时间|日期)\s*:?\s*$")
+_PAGE_DATE_LABEL = re.compile(r"(?:发布|发表|更新|录入|上传|成文|发文|发稿|公开)?(?:时间|日期)\s*:?\s*$")
 #: A site clock, never the notice's date: 今天是2019年10月31日.
+#: A weekday after a date: a site clock (2019年10月31日 星期四), not a page's date line.
+_WEEKDAY = re.compile(r"\s*(?:星期|周|礼拜)[一二三四五六日天]")
 _CLOCK = re.compile(r"(?:今天是|今日|今天|现在是|当前时间|当前日期)\s*:?\s*$")
 
 
@@ -413,7 +418,7 @@ def find_signature(layout: Layout, body_start: int = 0) -> tuple[Line | None, Li
     for i in range(len(tail) - 1, -1, -1):
         line = tail[i]
         m = DATE_RE.fullmatch(line.text)
-        if not m or not m.group("y") and not m.group("packed"):
+        if not m or not (m.group("y") or m.group("packed") or m.group("cy")):
             continue
         prev = tail[i - 1] if i > 0 else None
         if prev is not None and _SIGNATURE_RE.match(prev.text) and len(prev.text) <= 40:
@@ -448,7 +453,7 @@ def find_page_date(layout: Layout, body_start: int, body_end: int) -> tuple[date
                 continue
             if _PAGE_DATE_LABEL.search(before[-8:]):
                 return value, m.start(), m.end()
-            if bare is None and hi == head_end and not before.strip(" \t[(【"):
+            if bare is None and hi == head_end and not before.strip(" \t[(【") and not _WEEKDAY.match(folded, m.end()):
                 bare = (value, m.start(), m.end())
     return bare
 
