@@ -352,3 +352,17 @@ def test_a_signature_dated_in_chinese_numerals() -> None:
 def test_a_clock_with_its_weekday_is_not_the_pages_date() -> None:
     text = "北海县人民政府\n2021年9月5日 星期日\n" + OPENING.format(unit="北海县", kind="")
     assert header(text)["publish_date"] is None
+
+
+def test_a_type_only_the_title_names() -> None:
+    text = "中共北海县委关于省委机动巡视整改情况的通报\n" + OPENING.format(unit="北海县", kind="")
+    assert header(text)["inspection_type"] == "mobile"
+    assert extract(text).confidence["inspection_type"] == "weak"
+    both = "中共北海县委关于省委常规巡视和专项巡视整改情况的通报\n" + OPENING.format(unit="北海县", kind="")
+    assert header(both)["inspection_type"] == "unspecified"
+
+
+def test_a_bare_date_above_the_headline_belongs_to_another_page() -> None:
+    text = ("2021-08-30 中共南海县委关于巡视整改情况的通报\n中共北海县委关于巡视整改情况的通报\n"
+            + OPENING.format(unit="北海县", kind=""))
+    assert header(text)["publish_date"] is None

@@ -430,13 +430,14 @@ def find_signature(layout: Layout, body_start: int = 0) -> tuple[Line | None, Li
     return None, None
 
 
-def find_page_date(layout: Layout, body_start: int, body_end: int) -> tuple[date, int, int] | None:
+def find_page_date(layout: Layout, body_start: int, body_end: int, after: int = 0) -> tuple[date, int, int] | None:
     """The page's own date line: (date, start, end), else ``None``.
 
     A labelled date (发布日期: 2022-08-04, 时间:2022-09-21 17:21, 更新时间) anywhere
     outside the notice's body; an unlabelled one (2022-12-20 14:30, 26.08.2016
-    22:04) only in the lines above the notice, standing at a line's start.
-    A site clock (今天是…) is never the page's date.
+    22:04) only in the lines above the notice and below its headline
+    (``after``), standing at a line's start: above the headline, dates belong
+    to lists of other pages. A site clock (今天是…, …星期四) is never the page's date.
     """
     folded = layout.folded
     head_end = body_start if body_start else (layout.lines[8].start if len(layout.lines) > 8 else len(folded))
@@ -453,7 +454,8 @@ def find_page_date(layout: Layout, body_start: int, body_end: int) -> tuple[date
                 continue
             if _PAGE_DATE_LABEL.search(before[-8:]):
                 return value, m.start(), m.end()
-            if bare is None and hi == head_end and not before.strip(" \t[(【") and not _WEEKDAY.match(folded, m.end()):
+            if (bare is None and hi == head_end and m.start() >= after and not before.strip(" \t[(【")
+                    and not _WEEKDAY.match(folded, m.end())):
                 bare = (value, m.start(), m.end())
     return bare
 
@@ -506,9 +508,24 @@ def _extract_opening(layout: Layout, draft: Draft, opening: re.Match[str], signa
     if not several:
         _extract_target(layout, draft, opening, signature)
     kind, k_start, k_end = opening_type(folded, opening, _period_end(layout, opening.end()))
+    weak = False
+    if kind == "unspecified" and draft.has("title"):  # "关于省委专项巡视整改…" under "开展了巡视"
+        titled = _title_type(folded, draft.evidence["title"].start, draft.evidence["title"].end)
+        if titled is not None:
+            kind, k_start, k_end = titled
+            weak = True
     if kind is not None:
-        draft.put("inspection_type", kind, k_start, k_end)
+        draft.put("inspection_type", kind, k_start, k_end, weak=weak)
     _extract_dates(layout, draft, s_start, s_end, opening)
+
+
+def _title_type(folded: str, start: int, end: int) -> tuple[str, int, int] | None:
+    """The one type a title names (关于省委巡视“回头看”整改…), with its span; ``None`` for none or several."""
+    named = [(kind, folded.find(word, start, end)) for kind, word in _TYPE_WORD.items() if word in folded[start:end]]
+    if len(named) != 1:
+        return None
+    kind, k = named[0]
+    return kind, k, k + len(_TYPE_WORD[kind])
 
 
 def _period_end(layout: Layout, pos: int) -> int:
@@ -611,6 +628,7 @@ def _extract_publish_date(layout: Layout, draft: Draft, marks: "Landmarks") -> N
             value, _ = resolve_date(m, None)
             draft.put("publish_date", value, sig_date.start, sig_date.end)
             return
-    found = find_page_date(layout, marks.body_start, marks.body_end)
+    title_end = draft.evidence["title"].end if draft.has("title") else 0
+    found = find_page_date(layout, marks.body_start, marks.body_end, after=title_end)
     if found is not None:
         draft.put("publish_date", found[0], found[1], found[2], weak=True)
