@@ -366,3 +366,12 @@ def test_a_bare_date_above_the_headline_belongs_to_another_page() -> None:
     text = ("2021-08-30 中共南海县委关于巡视整改情况的通报\n中共北海县委关于巡视整改情况的通报\n"
             + OPENING.format(unit="北海县", kind=""))
     assert header(text)["publish_date"] is None
+
+
+def test_glosses_a_converter_site_left_around_the_unit() -> None:
+    text = ("北海區關於市委巡察整改情況的通報\n"
+            "2021年4月1日至5月30日，市委第二巡察組對(duì)我區(qū)開展了常規(guī)巡察，7月1日反饋了巡察意見。\n")
+    h = header(text)
+    assert (h["target"], h["inspection_type"]) == ("北海區", "routine")
+    plain = text.replace("我區(qū)", "北海區衛(wèi)生健康局")
+    assert header(plain)["target"] == "北海區衛生健康局"

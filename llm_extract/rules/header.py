@@ -185,8 +185,9 @@ def clean_unit(folded: str, start: int, end: int) -> tuple[str, int, int] | None
         if not m or m.start() == 0:
             break
         raw = raw[: m.start()]
-    lead = len(raw) - len(raw.lstrip())
-    raw = raw.strip()
+    gloss = _PINYIN_GLOSS.match(raw.lstrip())  # 對(duì)X: the gloss of 对 is not the unit's
+    lead = len(raw) - len(raw.lstrip()) + (gloss.end() if gloss else 0)
+    raw = raw[lead:].strip()
     if not raw:
         return None
     return raw, start + lead, start + lead + len(raw)
@@ -542,7 +543,7 @@ def _extract_target(layout: Layout, draft: Draft, opening: re.Match[str], signat
     if unit is None:
         return
     name, start, end = unit
-    we = WE_RE.fullmatch(name)
+    we = WE_RE.fullmatch(_PINYIN_GLOSS.sub("", name))
     if we is not None:
         title = (draft.evidence["title"].start, draft.evidence["title"].end) if draft.has("title") else None
         resolved = resolve_we(layout, we.group("kind"), layout.line_at(opening.start()), title, signature)
