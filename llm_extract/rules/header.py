@@ -447,16 +447,17 @@ def find_page_date(layout: Layout, body_start: int, body_end: int, after: int = 
     for lo, hi in regions:
         for m in PAGE_DATE_RE.finditer(folded, lo, hi):
             line = layout.line_at(m.start())
-            before = folded[line.start if line else lo:m.start()]
-            if _CLOCK.search(before[-8:]):
+            line_start = line.start if line else lo
+            before = folded[max(line_start, m.start() - 8):m.start()]  # bounded: no rescans of a long line
+            if _CLOCK.search(before):
                 continue
             value = page_date(m)
             if value is None:
                 continue
-            if _PAGE_DATE_LABEL.search(before[-8:]):
+            if _PAGE_DATE_LABEL.search(before):
                 return value, m.start(), m.end()
-            if (bare is None and hi == head_end and m.start() >= after and not before.strip(" \t[(【")
-                    and not _WEEKDAY.match(folded, m.end())):
+            if (bare is None and hi == head_end and m.start() >= after and m.start() - line_start <= 8
+                    and not before.strip(" \t[(【") and not _WEEKDAY.match(folded, m.end())):
                 bare = (value, m.start(), m.end())
     return bare
 
