@@ -375,3 +375,10 @@ def test_glosses_a_converter_site_left_around_the_unit() -> None:
     assert (h["target"], h["inspection_type"]) == ("北海區", "routine")
     plain = text.replace("我區(qū)", "北海區衛(wèi)生健康局")
     assert header(plain)["target"] == "北海區衛生健康局"
+
+
+def test_a_signature_over_two_lines() -> None:
+    text = (OPENING.format(unit="北海县", kind="") + "欢迎监督。联系电话：0710-1234567。\n"
+            "中共北海县委巡察工作\n领导小组办公室\n2021年9月28日\n")
+    h = header(text)
+    assert (h["issuer"], h["publish_date"]) == ("中共北海县委巡察工作领导小组办公室", "2021-09-28")

@@ -424,6 +424,10 @@ def find_signature(layout: Layout, body_start: int = 0) -> tuple[Line | None, Li
         prev = tail[i - 1] if i > 0 else None
         if prev is not None and _SIGNATURE_RE.match(prev.text) and len(prev.text) <= 40:
             return prev, line
+        first = tail[i - 2] if i > 1 else None  # "中共乐安县委巡察工作" / "领导小组办公室": one name over two lines
+        if (prev is not None and first is not None and len(first.text) + len(prev.text) <= 40
+                and not _SIGNATURE_RE.match(first.text) and _SIGNATURE_RE.match(first.text + prev.text)):
+            return Line(first.start, prev.end, first.text + prev.text), line
         return None, line
     for line in reversed(tail):
         if _SIGNATURE_RE.match(line.text) and len(line.text) <= 30:
@@ -476,7 +480,8 @@ def extract_title(layout: Layout, draft: Draft, body_start: int) -> None:
 def extract_issuer(layout: Layout, draft: Draft, signature: Line | None) -> None:
     """The signature line; else the title's subject (中共东阳市委, or 滨海新区 of "滨海新区关于…"), weak."""
     if signature is not None:
-        draft.put("issuer", layout.text[signature.start:signature.end], signature.start, signature.end)
+        name = re.sub(r"\s*\n\s*", "", layout.text[signature.start:signature.end])  # a name over two lines
+        draft.put("issuer", name, signature.start, signature.end)
         return
     if draft.has("title"):
         span = draft.evidence["title"]
