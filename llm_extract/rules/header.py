@@ -25,7 +25,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from ..record import Draft
-from ..text import DATE_ANY, DATE_RE, PAGE_DATE_RE, fold, page_date, parse_int, resolve_date
+from ..text import DATE_ANY, DATE_RE, PAGE_DATE_RE, page_date, parse_int, resolve_date
 from .layout import Layout, Line
 
 if TYPE_CHECKING:
@@ -318,7 +318,11 @@ def find_title(layout: Layout, body_start: int) -> tuple[int, int, str] | None:
             continue
         spot = _title_in(text)
         if spot is not None and _is_title(text[spot[0]:spot[1]]):
-            found = (line.start + spot[0], line.start + spot[1], layout.text[line.start + spot[0]:line.start + spot[1]])
+            start, end = line.start + spot[0], line.start + spot[1]
+            found = (start, end, layout.text[start:end])
+            prev = lines[i - 1] if i > 0 else None
+            if text[spot[0]:].startswith("关于") and prev is not None and _SIGNATURE_RE.match(prev.text):
+                found = (prev.start, end, layout.text[prev.start:prev.end] + layout.text[start:end])  # "中共X县委" / "关于…"
             continue
         nxt = lines[i + 1] if i + 1 < len(lines) else None
         if spot is None and nxt is not None and "关于" in text and (not body_start or nxt.start < body_start):
@@ -332,9 +336,12 @@ def find_title(layout: Layout, body_start: int) -> tuple[int, int, str] | None:
     return found
 
 
+_SUBJECT = re.compile(r"(?P<s>[\u4e00-\u9fff()]{2,40}?)关于")
+
+
 def title_subject(folded: str, start: int, end: int) -> tuple[int, int] | None:
     """The span of a title's subject, the words before 关于 (中共南湖市委, 滨海新区), else ``None``."""
-    m = re.compile(r"(?P<s>[\u4e00-\u9fff()]{2,40}?)关于").match(folded, start, end)
+    m = _SUBJECT.match(folded, start, end)
     return (m.start("s"), m.end("s")) if m else None
 
 
