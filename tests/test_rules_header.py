@@ -383,3 +383,12 @@ def test_a_signature_over_two_lines() -> None:
             "中共北海县委巡察工作\n领导小组办公室\n2021年9月28日\n")
     h = header(text)
     assert (h["issuer"], h["publish_date"]) == ("中共北海县委巡察工作领导小组办公室", "2021-09-28")
+
+
+@pytest.mark.parametrize("period, start, end", [
+    ("2021年4月1日起至5月30日", "2021-04-01", "2021-05-30"), ("2021年4月1日至30日", "2021-04-01", "2021-04-30"),
+    ("2021年4月8日至12日", "2021-04-08", "2021-04-12"), ("2020810日至929日", "2020-08-10", "2020-09-29"),
+])
+def test_an_on_site_period_written_loosely(period: str, start: str, end: str) -> None:
+    text = f"根据省委统一部署，{period}，省委第二巡视组对北海县开展了巡视。\n"
+    assert (header(text)["inspection_start"], header(text)["inspection_end"]) == (start, end)

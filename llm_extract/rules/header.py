@@ -566,9 +566,27 @@ def _extract_target(layout: Layout, draft: Draft, opening: re.Match[str], signat
     draft.put("target", strip_glosses(layout.text[start:end], name), start, end)
 
 
-_RANGE_RE = re.compile(rf"(?P<a>{DATE_ANY})\s*(?:至|到|—|-|~|–)\s*(?P<b>{DATE_ANY})")
+_RANGE_RE = re.compile(rf"(?P<a>{DATE_ANY})\s*起?\s*(?:至|到|—|-|~|–)\s*(?P<b>{DATE_ANY}|\d{{1,2}}日)")
 _ONE_DATE_RE = re.compile(rf"(?P<a>{DATE_ANY})")
 _FEEDBACK_RE = re.compile(r"反馈")
+
+
+def _range_end(folded: str, rng: re.Match[str], a: re.Match[str], b: re.Match[str] | None, start: date
+               ) -> date | None:
+    """The end of an on-site period: a date, or a bare day in the start's month ("4月1日至30日").
+
+    A bare day counts only after a start written with 月: after one that lost
+    its 年 and 月 (2020810日至929日), "929日" is a month and a day.
+    """
+    raw = folded[rng.start("b"):rng.end("b")]
+    day = re.fullmatch(r"(\d{1,2})日", raw)
+    if day and (a.group("m") or a.group("m2")):
+        try:
+            end = start.replace(day=int(day.group(1)))
+        except ValueError:
+            return None
+        return end if end >= start else None
+    return resolve_date(b, start)[0] if b else None
 
 
 def _extract_dates(layout: Layout, draft: Draft, s_start: int, s_end: int, opening: re.Match[str]) -> None:
@@ -584,7 +602,7 @@ def _extract_dates(layout: Layout, draft: Draft, s_start: int, s_end: int, openi
         start, _ = resolve_date(a, None) if a else (None, False)
         if start is not None:
             draft.put("inspection_start", start, first.start("a"), first.end("a"))
-            end, _ = resolve_date(b, start) if b else (None, False)
+            end = _range_end(folded, first, a, b, start)
             if end is not None:
                 draft.put("inspection_end", end, first.start("b"), first.end("b"))
             anchor = end or start
