@@ -363,10 +363,16 @@ def test_a_type_only_the_title_names() -> None:
     assert header(both)["inspection_type"] == "unspecified"
 
 
-def test_a_bare_date_above_the_headline_belongs_to_another_page() -> None:
+def test_a_date_on_an_entry_of_a_list_of_pages_is_not_the_pages_date() -> None:
     text = ("2021-08-30 中共南海县委关于巡视整改情况的通报\n中共北海县委关于巡视整改情况的通报\n"
             + OPENING.format(unit="北海县", kind=""))
     assert header(text)["publish_date"] is None
+
+
+def test_a_news_pages_date_line_above_the_notices_title() -> None:
+    text = ("北海市公布巡视整改进展情况\n2021年09月02日08:47  来源：北海日报\n中共北海市委关于巡视整改情况的通报\n"
+            + OPENING.format(unit="北海市", kind=""))
+    assert header(text)["publish_date"] == "2021-09-02"
 
 
 def test_glosses_a_converter_site_left_around_the_unit() -> None:

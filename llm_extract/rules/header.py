@@ -442,14 +442,19 @@ def find_signature(layout: Layout, body_start: int = 0) -> tuple[Line | None, Li
     return None, None
 
 
-def find_page_date(layout: Layout, body_start: int, body_end: int, after: int = 0) -> tuple[date, int, int] | None:
+def _is_listed(layout: Layout, line: Line | None) -> bool:
+    """Whether a date's line is an entry of a list of pages ("2021-05-01 中共南海县委关于…的通报")."""
+    return line is not None and bool(_TITLE_WORDS.search(layout.folded, line.start, min(line.end, line.start + 200)))
+
+
+def find_page_date(layout: Layout, body_start: int, body_end: int) -> tuple[date, int, int] | None:
     """The page's own date line: (date, start, end), else ``None``.
 
     A labelled date (发布日期: 2022-08-04, 时间:2022-09-21 17:21, 更新时间) anywhere
     outside the notice's body; an unlabelled one (2022-12-20 14:30, 26.08.2016
-    22:04) only in the lines above the notice and below its headline
-    (``after``), standing at a line's start: above the headline, dates belong
-    to lists of other pages. A site clock (今天是…, …星期四) is never the page's date.
+    22:04) only in the lines above the notice, standing at a line's start, on
+    a line that is not an entry of a list of other pages. A site clock
+    (今天是…, …星期四) is never the page's date.
     """
     folded = layout.folded
     head_end = body_start if body_start else (layout.lines[8].start if len(layout.lines) > 8 else len(folded))
@@ -467,8 +472,8 @@ def find_page_date(layout: Layout, body_start: int, body_end: int, after: int = 
                 continue
             if _PAGE_DATE_LABEL.search(before):
                 return value, m.start(), m.end()
-            if (bare is None and hi == head_end and m.start() >= after and m.start() - line_start <= 8
-                    and not before.strip(" \t[(【") and not _WEEKDAY.match(folded, m.end())):
+            if (bare is None and hi == head_end and m.start() - line_start <= 8 and not before.strip(" \t[(【")
+                    and not _WEEKDAY.match(folded, m.end()) and not _is_listed(layout, line)):
                 bare = (value, m.start(), m.end())
     return bare
 
@@ -660,7 +665,6 @@ def _extract_publish_date(layout: Layout, draft: Draft, marks: "Landmarks") -> N
             value, _ = resolve_date(m, None)
             draft.put("publish_date", value, sig_date.start, sig_date.end)
             return
-    title_end = draft.evidence["title"].end if draft.has("title") else 0
-    found = find_page_date(layout, marks.body_start, marks.body_end, after=title_end)
+    found = find_page_date(layout, marks.body_start, marks.body_end)
     if found is not None:
         draft.put("publish_date", found[0], found[1], found[2], weak=True)
