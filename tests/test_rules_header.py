@@ -398,3 +398,10 @@ def test_a_signature_over_two_lines() -> None:
 def test_an_on_site_period_written_loosely(period: str, start: str, end: str) -> None:
     text = f"根据省委统一部署，{period}，省委第二巡视组对北海县开展了巡视。\n"
     assert (header(text)["inspection_start"], header(text)["inspection_end"]) == (start, end)
+
+
+def test_a_headline_in_a_text_scraped_without_line_breaks() -> None:
+    text = "中共北海县委关于巡视整改进展情况的通报 发布时间：2021-09-02 " + OPENING.format(unit="北海县", kind="").strip()
+    h = header(text)
+    assert (h["title"], h["issuer"], h["publish_date"]) == (
+        "中共北海县委关于巡视整改进展情况的通报", "中共北海县委", "2021-09-02")

@@ -333,7 +333,24 @@ def find_title(layout: Layout, body_start: int) -> tuple[int, int, str] | None:
                 if _is_title(joined):
                     start, end = line.start + head, nxt.start + tail[1]
                     found = (start, end, layout.text[start:line.end] + layout.text[nxt.start:end])
+    if found is None and not body_start and layout.lines:
+        found = _title_at_head(layout, layout.lines[0])
     return found
+
+
+_GAP = re.compile(r"\s")
+
+
+def _title_at_head(layout: Layout, line: Line) -> tuple[int, int, str] | None:
+    """A headline that opens a text scraped without line breaks ("中共X县委关于…的通报 根据省委统一部署…")."""
+    gap = _GAP.search(line.text, 12, 200)
+    if gap is None:
+        return None
+    spot = _title_in(line.text[:gap.start()])
+    if spot is None or not _is_title(line.text[spot[0]:spot[1]]):
+        return None
+    start, end = line.start + spot[0], line.start + spot[1]
+    return start, end, layout.text[start:end]
 
 
 _SUBJECT = re.compile(r"(?P<s>[\u4e00-\u9fff()]{2,40}?)关于")
