@@ -405,3 +405,18 @@ def test_a_headline_in_a_text_scraped_without_line_breaks() -> None:
     h = header(text)
     assert (h["title"], h["issuer"], h["publish_date"]) == (
         "中共北海县委关于巡视整改进展情况的通报", "中共北海县委", "2021-09-02")
+
+
+def test_a_follow_ups_opening_after_the_first_inspection_it_recalls() -> None:
+    text = ("中共北海县委关于巡视“回头看”整改进展情况的通报\n"
+            "2016年，省委第三巡视组对我县开展了巡视。根据省委统一部署，2018年10月16日至12月20日，"
+            "省委第五巡视组对我县开展了巡视“回头看”，2019年1月25日向县委反馈了意见。\n")
+    h = header(text)
+    assert (h["inspection_body"], h["team_number"], h["inspection_type"]) == ("省委第五巡视组", 5, "follow_up")
+    assert (h["inspection_start"], h["inspection_end"], h["feedback_date"]) == ("2018-10-16", "2018-12-20", "2019-01-25")
+
+
+def test_a_later_mention_of_the_team_is_not_the_opening() -> None:
+    text = OPENING.format(unit="北海县", kind="常规").replace(
+        "7月1日，", "省委第二巡视组对北海县开展巡视期间移交问题线索5件。7月1日，")
+    assert header(text)["inspection_type"] == "routine"

@@ -113,8 +113,34 @@ def _find_opening(layout: Layout) -> re.Match[str] | None:
         start, _ = layout.sentence_bounds(m.start())
         start = max(start, m.start() - 300)  # the team is named in the same clause, close before "对"
         if _TEAM_WORD.search(layout.folded, start, m.end()):
-            return m
+            return _this_inspection(layout, m)
     return None
+
+
+def _this_inspection(layout: Layout, first: re.Match[str]) -> re.Match[str]:
+    """Of the openings in one paragraph, the one this notice reports.
+
+    A follow-up's notice may recall the first inspection before its own
+    ("2016年,省委第三巡视组对我县开展了巡视。2018年10月16日至12月20日,省委第五巡视组
+    对我县开展了巡视“回头看”"): a later sentence of the paragraph replaces the
+    first when it names its team and an on-site period and is a 回头看, or
+    when the first has no on-site period.
+    """
+    folded = layout.folded
+    line = layout.line_at(first.start())
+    if line is None:
+        return first
+    lo, hi = layout.sentence_bounds(first.start())
+    chosen, has_range = first, _RANGE_RE.search(folded, lo, hi) is not None
+    for i, m in enumerate(TARGET_RE.finditer(folded, hi, line.end)):
+        if i >= 20:
+            break
+        s_lo, s_hi = layout.sentence_bounds(m.start())
+        if s_lo < hi or TEAM_RE.search(folded, s_lo, m.start()) is None:
+            continue
+        if _RANGE_RE.search(folded, s_lo, s_hi) and (not has_range or "回头看" in m.group("kind") + m.group("after")):
+            chosen, hi, has_range = m, s_hi, True
+    return chosen
 
 
 def type_of(words: str) -> str | None:
