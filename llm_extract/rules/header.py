@@ -94,7 +94,8 @@ _KIND_CLAUSE = re.compile(r"(?:开展了?|进行了?|实施了?|展开了?)(?P<k
 
 
 def find_opening(layout: Layout) -> re.Match[str] | None:
-    """The opening sentence's "对 X 开展了巡视" clause, first in the text."""
+    """The opening sentence's "对 X 开展了巡视" clause: the first with a team, or a later one of its
+    paragraph that reports this notice's inspection (see :func:`_this_inspection`). Memoised on the layout."""
     if "opening" not in layout.memo:
         layout.memo["opening"] = _find_opening(layout)
     return layout.memo["opening"]  # type: ignore[return-value]
@@ -331,7 +332,7 @@ def find_title(layout: Layout, body_start: int) -> tuple[int, int, str] | None:
     has no line break). A collection page's "…全部公布" and a menu entry such as
     "巡视整改情况" are not titles.
     """
-    lines = layout.lines[:80]
+    lines = layout.lines[:200]  # a page may carry long menus above its headline
     if not body_start:  # no opening found: only the lines before the first paragraph
         stop = next((i for i, line in enumerate(lines) if line.text.endswith("。") or len(line.text) > 150), 15)
         lines = lines[:min(stop, 15)]
