@@ -420,3 +420,13 @@ def test_a_later_mention_of_the_team_is_not_the_opening() -> None:
     text = OPENING.format(unit="北海县", kind="常规").replace(
         "7月1日，", "省委第二巡视组对北海县开展巡视期间移交问题线索5件。7月1日，")
     assert header(text)["inspection_type"] == "routine"
+
+
+def test_a_page_scraped_without_line_breaks() -> None:
+    text = ("首页 > 巡视巡察 > 整改公开 中共北海县委关于巡视整改进展情况的通报 发布时间：2021-09-30 来源：县委办 "
+            + OPENING.format(unit="北海县", kind="").strip()
+            + " 欢迎监督。联系电话：0710-1234567。 中共北海县委 2021年9月28日 【打印本页】 版权所有：北海县人民政府")
+    h = header(text)
+    assert (h["title"], h["issuer"], h["publish_date"]) == (
+        "中共北海县委关于巡视整改进展情况的通报", "中共北海县委", "2021-09-28")
+    assert extract(text).confidence["issuer"] == "strong"

@@ -365,19 +365,23 @@ def find_title(layout: Layout, body_start: int) -> tuple[int, int, str] | None:
     return found
 
 
-_GAP = re.compile(r"\s")
+_SEGMENT = re.compile(r"\S+")
 
 
 def _title_at_head(layout: Layout, line: Line) -> tuple[int, int, str] | None:
-    """A headline that opens a text scraped without line breaks ("中共X县委关于…的通报 根据省委统一部署…")."""
-    gap = _GAP.search(line.text, 12, 200)
-    if gap is None:
-        return None
-    spot = _title_in(line.text[:gap.start()])
-    if spot is None or not _is_title(line.text[spot[0]:spot[1]]):
-        return None
-    start, end = line.start + spot[0], line.start + spot[1]
-    return start, end, layout.text[start:end]
+    """A headline in the head of a text scraped without line breaks
+    ("首页 > 巡视整改 中共X县委关于…的通报 发布时间:… 根据省委统一部署…"): the last
+    blank-separated piece before the first sentence that is a headline.
+    """
+    stop = layout.folded.find("。", line.start, line.end)
+    stop = min(line.end if stop == -1 else stop, line.start + 600)
+    found = None
+    for piece in _SEGMENT.finditer(layout.folded, line.start, stop):
+        spot = _title_in(piece.group())
+        if spot is not None and _is_title(piece.group()[spot[0]:spot[1]]) and piece.end() < stop:
+            start, end = piece.start() + spot[0], piece.start() + spot[1]
+            found = (start, end, layout.text[start:end])
+    return found
 
 
 _SUBJECT = re.compile(r"(?P<s>[\u4e00-\u9fff()]{2,40}?)关于")
@@ -434,10 +438,20 @@ _SIGNATURE_RE = re.compile(
     r"^(?:中共|中国共产党)?[\u4e00-\u9fff()]{2,40}?"
     r"(?:委员会|党委|党组|党工委|工委|市委|县委|区委|州委|旗委|省委|领导小组|领导小组办公室|巡察办|巡视办)$"
 )
-_SIGNED_RE = re.compile(
-    r"(?P<sig>[^\s\d]{2,40}?)\s+(?P<date>(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"
-    r"|[一二][〇零○九][〇零○一二三四五六七八九]{2}\s*年\s*[一二三四五六七八九十]{1,2}\s*月\s*[一二三四五六七八九十]{1,3}\s*日)"
-)
+_SIGNED_DATE = (r"(?P<date>(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"
+                r"|[一二][〇零○九][〇零○一二三四五六七八九]{2}\s*年\s*[一二三四五六七八九十]{1,2}\s*月\s*[一二三四五六七八九十]{1,3}\s*日)")
+_SIGNED_RE = re.compile(rf"(?P<sig>[^\s\d]{{2,40}}?)\s+{_SIGNED_DATE}")
+#: A signature and its date inside a long line ("…请及时向我们反映。 中共松江县委 2016年9月28日 【打印】").
+_SIGNED_INSIDE = re.compile(rf"(?<=[。.!?\s])(?P<sig>[^\s\d。.!?]{{2,40}}?)\s*{_SIGNED_DATE}(?=\s|$)")
+
+
+def _signed_near_end(text: str) -> re.Match[str] | None:
+    """The last signature-and-date in the last 300 characters of a text scraped without line breaks."""
+    found = None
+    for m in _SIGNED_INSIDE.finditer(text, max(0, len(text) - 300)):
+        if _SIGNATURE_RE.match(m.group("sig")):
+            found = m
+    return found
 #: A label of the page's own date: 发布日期:, 发布时间:, 时间:, 更新时间:, 日期:.
 _PAGE_DATE_LABEL = re.compile(r"(?:发布|发表|更新|录入|上传|成文|发文|发稿|公开)?(?:时间|日期)\s*:?\s*$")
 #: A site clock, never the notice's date: 今天是2019年10月31日.
@@ -461,12 +475,11 @@ def find_signature(layout: Layout, body_start: int = 0) -> tuple[Line | None, Li
         tail = [line for line in lines if line.start >= contact[0]][:1] + after
     else:
         tail = lines[-15:]
-    for line in reversed(tail):  # "中共南山县委 2022年12月19日" on one line
-        both = _SIGNED_RE.fullmatch(line.text)
+    for line in reversed(tail):  # "中共南山县委 2022年12月19日" on one line, or ending a text without line breaks
+        both = _SIGNED_RE.fullmatch(line.text) or _signed_near_end(line.text)
         if both and _SIGNATURE_RE.match(both.group("sig")):
-            sig_end = line.start + both.end("sig")
-            return Line(line.start, sig_end, both.group("sig")), Line(line.start + both.start("date"), line.end,
-                                                                       both.group("date"))
+            sig = Line(line.start + both.start("sig"), line.start + both.end("sig"), both.group("sig"))
+            return sig, Line(line.start + both.start("date"), line.start + both.end("date"), both.group("date"))
     for i in range(len(tail) - 1, -1, -1):
         line = tail[i]
         m = DATE_RE.fullmatch(line.text)
