@@ -430,3 +430,7 @@ def test_a_page_scraped_without_line_breaks() -> None:
     assert (h["title"], h["issuer"], h["publish_date"]) == (
         "中共北海县委关于巡视整改进展情况的通报", "中共北海县委", "2021-09-28")
     assert extract(text).confidence["issuer"] == "strong"
+
+
+def test_an_entry_of_a_list_of_pages_is_not_the_title() -> None:
+    assert titles("热点：2023-12-30 中共南海县委关于巡察整改情况的通报\n" + OPENING.format(unit="北海县", kind="")) is None

@@ -319,9 +319,14 @@ def _title_in(text: str) -> tuple[int, int] | None:
 
 
 def _is_title(title: str) -> bool:
-    """A notice's headline: names 巡视/巡察 and 整改/反馈, and is "…关于…" or "…通报"."""
+    """A notice's headline: names 巡视/巡察 and 整改/反馈, and is "…关于…" or "…通报".
+
+    A label or a date inside ("热点:2023-12-30 中共…的通报") makes it an entry of
+    a list of other pages.
+    """
     return (12 <= len(title) <= 120 and bool(_TITLE_WORDS.search(title))
-            and ("关于" in title or title.endswith(("通报", "公告", "公示"))))
+            and ("关于" in title or title.endswith(("通报", "公告", "公示")))
+            and ":" not in title and PAGE_DATE_RE.search(title) is None)
 
 
 def find_title(layout: Layout, body_start: int) -> tuple[int, int, str] | None:
