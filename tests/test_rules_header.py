@@ -434,3 +434,9 @@ def test_a_page_scraped_without_line_breaks() -> None:
 
 def test_an_entry_of_a_list_of_pages_is_not_the_title() -> None:
     assert titles("热点：2023-12-30 中共南海县委关于巡察整改情况的通报\n" + OPENING.format(unit="北海县", kind="")) is None
+
+
+def test_a_round_of_something_else_is_not_the_round() -> None:
+    text = OPENING.format(unit="北海县", kind="").replace("\n", "县委随即开展第二轮整改，现将整改情况予以公布。\n")
+    assert header(text)["round"] is None
+    assert header("中共北海县委关于县委第二轮巡察整改情况的通报\n" + OPENING.format(unit="北海县", kind=""))["round"] == "县委第二轮"

@@ -402,6 +402,7 @@ def title_subject(folded: str, start: int, end: int) -> tuple[int, int] | None:
 
 #: The inspection round as written, a batch included: 十四届省委第十轮, 十一届市委第三轮第一批.
 ROUND_RE = re.compile(rf"{_TERM}?{_COMMITTEE}?第{ORDINAL}轮(?:第{ORDINAL}批)?")
+_OF_INSPECTION = re.compile(r"[\s\u201c\u201d\"]*(?:巡视|巡察)")
 _PUBLISHING = re.compile(r"现将|予以公布|公布如下|予以通报")
 
 
@@ -712,10 +713,10 @@ def _extract_feedback(layout: Layout, draft: Draft, pos: int, s_end: int, anchor
 def _extract_round(layout: Layout, draft: Draft, opening: re.Match[str] | None) -> None:
     """The round as written, only where the title or the opening ties it to this inspection."""
     for lo, hi in _round_spans(layout, draft, opening):
-        m = ROUND_RE.search(layout.folded, lo, hi)
-        if m:
-            draft.put("round", layout.text[m.start():m.end()], m.start(), m.end())
-            return
+        for m in ROUND_RE.finditer(layout.folded, lo, hi):
+            if _OF_INSPECTION.match(layout.folded, m.end()):  # 第二轮巡视, not 第二轮整改
+                draft.put("round", layout.text[m.start():m.end()], m.start(), m.end())
+                return
 
 
 def _extract_publish_date(layout: Layout, draft: Draft, marks: "Landmarks") -> None:
