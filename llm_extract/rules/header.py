@@ -200,11 +200,12 @@ WE_RE = re.compile(r"我(?P<kind>省|自治区|市|区|县|州|盟|旗|镇|乡|�
 
 
 def clean_unit(folded: str, start: int, end: int) -> tuple[str, int, int] | None:
-    """A unit's name as SPEC.md writes it, from ``folded[start:end]``: (value, start, end).
+    """A unit's name from ``folded[start:end]`` without what SPEC.md leaves out: (folded name, start, end).
 
-    Bracketed additions at its end and pinyin glosses inside are not part of
-    the name; the value keeps the characters of the source text, so it is
-    returned as offsets into the text plus the glosses to cut.
+    Bracketed additions at its end ((简称…), (原…), (以下简称…), (含…), a second
+    name) and a gloss left before it are cut; glosses inside stay in the span
+    and :func:`strip_glosses` removes them from the value, which is read from
+    the source text so that it keeps its characters (traditional ones too).
     """
     raw = folded[start:end]
     while True:
