@@ -440,3 +440,10 @@ def test_a_round_of_something_else_is_not_the_round() -> None:
     text = OPENING.format(unit="北海县", kind="").replace("\n", "县委随即开展第二轮整改，现将整改情况予以公布。\n")
     assert header(text)["round"] is None
     assert header("中共北海县委关于县委第二轮巡察整改情况的通报\n" + OPENING.format(unit="北海县", kind=""))["round"] == "县委第二轮"
+
+
+def test_我局党组_is_the_titles_party_body() -> None:
+    text = "中共北海县交通运输局党组关于县委巡察整改情况的通报\n" + OPENING.format(unit="我局党组", kind="常规")
+    assert header(text)["target"] == "北海县交通运输局党组"
+    text = "中共北海县委关于县委巡察整改情况的通报\n" + OPENING.format(unit="我局党组", kind="常规")
+    assert header(text)["target"] is None  # the subject is no 局党组: null, not a guess

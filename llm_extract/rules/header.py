@@ -196,7 +196,8 @@ _SEVERAL_UNITS = re.compile(
     r"(?:单位|部门|党组织|党委|党组|县|区|市|镇|乡|街道|村|社区|企业|学校|医院)"
 )
 #: A unit named from inside: 我市, 我区, 我局, 我单位.
-WE_RE = re.compile(r"我(?P<kind>省|自治区|市|区|县|州|盟|旗|镇|乡|街道|厅|局|委|办|院|校|所|中心|公司|集团|单位|部|站|行)")
+WE_RE = re.compile(r"我(?P<kind>省|自治区|市|区|县|州|盟|旗|镇|乡|街道|厅|局|委|办|院|校|所|中心|公司|集团|单位|部|站|行)"
+                   r"(?P<org>党组|党委|党总支|党工委)?")
 
 
 def clean_unit(folded: str, start: int, end: int) -> tuple[str, int, int] | None:
@@ -260,14 +261,18 @@ _DEFINED_NAME = re.compile(r"(?:^|(?<=[,。;:!?\s]))(?P<name>[\u4e00-\u9fff]{4,3
 
 
 def resolve_we(layout: Layout, kind: str, paragraph: Line | None, title: tuple[int, int] | None,
-               signature: Line | None = None) -> tuple[str, int, int] | None:
+               signature: Line | None = None, org: str = "") -> tuple[str, int, int] | None:
     """The unit 我<kind> stands for: a name the same paragraph defines ("X(以下简称…)"), else the
     title's subject, else the signature's (中共南湖市委 under a notice that says 我市 is 南湖市).
 
     The name must fit the word (我区 a name ending in 区, 我局 one in 局);
-    what does not fit is no answer, so the target stays null.
+    what does not fit is no answer, so the target stays null. 我局党组 (``org``)
+    is the subject's own body, 中共 dropped: 中共X局党组 gives X局党组.
     """
     folded = layout.folded
+    if org:
+        return _our_body(layout, kind, org, [title_subject(folded, *title) if title is not None else None,
+                                             (signature.start, signature.end) if signature is not None else None])
     if paragraph is not None:
         for m in _DEFINED_NAME.finditer(folded, paragraph.start, paragraph.end):
             if _fits(kind, m.group("name")):
@@ -282,6 +287,21 @@ def resolve_we(layout: Layout, kind: str, paragraph: Line | None, title: tuple[i
             if unit and _fits(kind, unit):
                 u_start = s_start + raw.index(unit)
                 return layout.text[u_start:u_start + len(unit)], u_start, u_start + len(unit)
+    return None
+
+
+def _our_body(layout: Layout, kind: str, org: str, subjects: list[tuple[int, int] | None]
+              ) -> tuple[str, int, int] | None:
+    """The party body 我<kind><org> names (我局党组 under 中共X局党组…): the subject without 中共."""
+    for subject in subjects:
+        if subject is None:
+            continue
+        raw = layout.folded[subject[0]:subject[1]]
+        lead = len(raw) - len(re.sub(r"^(?:中共|中国共产党)", "", raw))
+        name = raw[lead:]
+        if name.endswith(org) and len(name) > len(org) + 1 and _fits(kind, name[:-len(org)]):
+            start = subject[0] + lead
+            return layout.text[start:subject[1]], start, subject[1]
     return None
 
 
@@ -628,7 +648,8 @@ def _extract_target(layout: Layout, draft: Draft, opening: re.Match[str], signat
     we = WE_RE.fullmatch(_PINYIN_GLOSS.sub("", name))
     if we is not None:
         title = (draft.evidence["title"].start, draft.evidence["title"].end) if draft.has("title") else None
-        resolved = resolve_we(layout, we.group("kind"), layout.line_at(opening.start()), title, signature)
+        resolved = resolve_we(layout, we.group("kind"), layout.line_at(opening.start()), title, signature,
+                              org=we.group("org") or "")
         if resolved is not None:
             draft.put("target", resolved[0], resolved[1], resolved[2], weak=True)
         return
