@@ -285,7 +285,7 @@ def test_a_leading_group_signs_a_notice() -> None:
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.text(alphabet="市委巡视察第五组对我区开展了常规至2021年3月日,。()（）简称\n", max_size=400))
+@given(st.text(alphabet="市委巡视察第五组对我区开展了常规至2021年3月日,。()（）简称wèi\n", max_size=400))
 def test_any_text_of_the_genres_characters_reads_without_error(text: str) -> None:
     h = header(text)
     assert h["team_number"] is None or h["team_number"] >= 0
@@ -447,3 +447,15 @@ def test_我局党组_is_the_titles_party_body() -> None:
     assert header(text)["target"] == "北海县交通运输局党组"
     text = "中共北海县委关于县委巡察整改情况的通报\n" + OPENING.format(unit="我局党组", kind="常规")
     assert header(text)["target"] is None  # the subject is no 局党组: null, not a guess
+
+
+def test_a_page_a_converter_site_glossed_throughout() -> None:
+    text = ("中共北海區委關(guān)於市委巡察整改情況的通報(bào)\n"
+            "2021年4月1日至5月30日，市委第二巡察組對(duì)北海區衛(wèi)生健康局進(jìn)行(xíng)了常規(guī)巡察，"
+            "7月1日向局黨組反饋了巡察意見。\n")
+    h = header(text)
+    assert (h["title"], h["issuer"]) == ("中共北海區委關於市委巡察整改情況的通報", "中共北海區委")
+    assert (h["target"], h["inspection_body"], h["inspection_type"]) == ("北海區衛生健康局", "市委第二巡察組", "routine")
+    assert (h["inspection_start"], h["feedback_date"]) == ("2021-04-01", "2021-07-01")
+    evidence = extract(text).evidence
+    assert evidence["target"].quote == "北海區衛(wèi)生健康局"  # the span covers the text as read

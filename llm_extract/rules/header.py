@@ -587,7 +587,14 @@ def extract_issuer(layout: Layout, draft: Draft, signature: Line | None) -> None
 
 
 def extract_header(layout: Layout, draft: Draft, marks: "Landmarks") -> None:
-    """Fill the header fields from the opening sentence, the head of the page and the signature."""
+    """Fill the header fields from the opening sentence, the head of the page and the signature.
+
+    A page from a converter site that glossed characters with pinyin
+    (進(jìn)行(xíng)了, 區(qū)委) is read without its glosses (see :func:`_extract_unglossed`).
+    """
+    if _TONED_GLOSS.search(layout.folded):
+        _extract_unglossed(layout, draft)
+        return
     opening = marks.opening
     extract_title(layout, draft, marks.body_start)
     if opening is not None:
@@ -595,6 +602,35 @@ def extract_header(layout: Layout, draft: Draft, marks: "Landmarks") -> None:
     _extract_round(layout, draft, opening)
     extract_issuer(layout, draft, marks.signature)
     _extract_publish_date(layout, draft, marks)
+
+
+#: A pinyin gloss with a tone mark after a CJK character: what converter sites leave (衛(wèi)).
+_TONED_GLOSS = re.compile(r"(?<=[\u4e00-\u9fff])\([a-z]{0,5}[\u00e0-\u00fc\u0101-\u01dc][a-z]{0,5}\)")
+
+
+def _extract_unglossed(layout: Layout, draft: Draft) -> None:
+    """The header of the text with its pinyin glosses cut, spans mapped back to the text as read.
+
+    Values come from the text without glosses (衛(wèi)生 is 衛生), as SPEC.md
+    reads names; each span covers the glossed original.
+    """
+    from .landmarks import landmarks_of  # landmarks import this module
+
+    kept: list[int] = []  # offset in the text of each character kept
+    pos = 0
+    for m in _PINYIN_GLOSS.finditer(layout.folded):
+        kept.extend(range(pos, m.start()))
+        pos = m.end()
+    kept.extend(range(pos, len(layout.text)))
+    clean = "".join(layout.text[i] for i in kept)
+    if _TONED_GLOSS.search(clean):  # a gloss of a gloss: give up rather than loop
+        return
+    sub_layout = Layout(clean)
+    sub = Draft(clean)
+    extract_header(sub_layout, sub, landmarks_of(sub_layout))
+    for path, span in sub.evidence.items():
+        start, end = kept[span.start], kept[span.end - 1] + 1
+        draft.put(path, sub.data[path], start, end, weak=sub.confidence[path] == "weak")
 
 
 def _extract_opening(layout: Layout, draft: Draft, opening: re.Match[str], signature: Line | None) -> None:
