@@ -245,7 +245,7 @@ def test_a_round_in_the_opening_paragraph_is_this_notices() -> None:
 def test_the_pages_own_date_line(line: str, value: date | None) -> None:
     text = "北海县人民政府\n" + line + "\n" + OPENING.format(unit="北海县", kind="")
     layout = layout_of(text)
-    found = find_page_date(layout, layout.folded.index("根据"), len(text))
+    found = find_page_date(layout, (layout.folded.index("根据"),) * 2, len(text))
     assert (found[0] if found else None) == value
     if found:
         assert fold(text[found[1]:found[2]]).startswith(str(value.year)) or "." in text[found[1]:found[2]]
@@ -459,3 +459,11 @@ def test_a_page_a_converter_site_glossed_throughout() -> None:
     assert (h["inspection_start"], h["feedback_date"]) == ("2021-04-01", "2021-07-01")
     evidence = extract(text).evidence
     assert evidence["target"].quote == "北海區衛(wèi)生健康局"  # the span covers the text as read
+
+
+def test_a_date_opening_a_sentence_is_not_the_pages_date() -> None:
+    text = (OPENING.format(unit="北海县", kind="") + "一、整改工作基本情况\n"
+            "2021年7月5日，县委召开常委会研究整改工作。\n")  # cut before the signature
+    assert header(text)["publish_date"] is None
+    no_opening = "北海县巡视整改工作动态\n2021年7月5日，县委召开常委会研究巡视整改工作。\n"
+    assert header(no_opening)["publish_date"] is None

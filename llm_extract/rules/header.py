@@ -484,6 +484,8 @@ _PAGE_DATE_LABEL = re.compile(r"(?:发布|发表|更新|录入|上传|成文|发
 #: A site clock, never the notice's date: 今天是2019年10月31日.
 #: A weekday after a date: a site clock (2019年10月31日 星期四), not a page's date line.
 _WEEKDAY = re.compile(r"\s*(?:星期|周|礼拜)[一二三四五六日天]")
+#: What follows a date that opens a sentence of the text rather than a page's date line.
+_SENTENCE_AFTER = re.compile(r"\s*(?:[,;。至到起~]|以来|前后)")
 _CLOCK = re.compile(r"(?:今天是|今日|今天|现在是|当前时间|当前日期)\s*:?\s*$")
 
 
@@ -531,18 +533,34 @@ def _is_listed(layout: Layout, line: Line | None) -> bool:
     return line is not None and bool(_TITLE_WORDS.search(layout.folded, line.start, min(line.end, line.start + 200)))
 
 
-def find_page_date(layout: Layout, body_start: int, body_end: int) -> tuple[date, int, int] | None:
+def page_head(layout: Layout, opening: re.Match[str] | None) -> tuple[int, int]:
+    """Where the head of the page ends: (for a bare date, for a labelled one).
+
+    With an opening: its sentence, and for a labelled date its clause (in a
+    text without line breaks "发布时间:…" stands in the opening's sentence);
+    without: the first sentence, at most 8 lines in.
+    """
+    if opening is not None:
+        return layout.sentence_bounds(opening.start())[0], opening.start()
+    first = next((line.start for line in layout.lines[:8] if line.text.endswith("。")), None)
+    if first is None:
+        first = layout.lines[8].start if len(layout.lines) > 8 else len(layout.folded)
+    return first, first
+
+
+def find_page_date(layout: Layout, head: tuple[int, int], body_end: int) -> tuple[date, int, int] | None:
     """The page's own date line: (date, start, end), else ``None``.
 
-    A labelled date (发布日期: 2022-08-04, 时间:2022-09-21 17:21, 更新时间) anywhere
-    outside the notice's body; an unlabelled one (2022-12-20 14:30, 26.08.2016
-    22:04) only in the lines above the notice, standing at a line's start, on
-    a line that is not an entry of a list of other pages. A site clock
+    A labelled date (发布日期: 2022-08-04, 时间:2022-09-21 17:21, 更新时间) above the
+    notice (``head``, see :func:`page_head`) or below its body (from ``body_end``); an
+    unlabelled one (2022-12-20 14:30, 26.08.2016 22:04) only above the notice,
+    standing at a line's start, not opening a sentence (2021年7月1日,…), on a
+    line that is not an entry of a list of other pages. A site clock
     (今天是…, …星期四) is never the page's date.
     """
     folded = layout.folded
-    head_end = body_start if body_start else (layout.lines[8].start if len(layout.lines) > 8 else len(folded))
-    regions = [(0, head_end), (body_end, len(folded))] if body_end > head_end else [(0, len(folded))]
+    bare_end, label_end = head
+    regions = [(0, label_end), (max(body_end, label_end), len(folded))]
     bare = None
     for lo, hi in regions:
         for m in PAGE_DATE_RE.finditer(folded, lo, hi):
@@ -556,8 +574,9 @@ def find_page_date(layout: Layout, body_start: int, body_end: int) -> tuple[date
                 continue
             if _PAGE_DATE_LABEL.search(before):
                 return value, m.start(), m.end()
-            if (bare is None and hi == head_end and m.start() - line_start <= 8 and not before.strip(" \t[(【")
-                    and not _WEEKDAY.match(folded, m.end()) and not _is_listed(layout, line)):
+            if (bare is None and m.end() <= bare_end and m.start() - line_start <= 8 and not before.strip(" \t[(【")
+                    and not _WEEKDAY.match(folded, m.end()) and not _SENTENCE_AFTER.match(folded, m.end())
+                    and not _is_listed(layout, line)):
                 bare = (value, m.start(), m.end())
     return bare
 
@@ -786,6 +805,6 @@ def _extract_publish_date(layout: Layout, draft: Draft, marks: "Landmarks") -> N
             value, _ = resolve_date(m, None)
             draft.put("publish_date", value, sig_date.start, sig_date.end)
             return
-    found = find_page_date(layout, marks.body_start, marks.body_end)
+    found = find_page_date(layout, page_head(layout, marks.opening), marks.body_end)
     if found is not None:
         draft.put("publish_date", found[0], found[1], found[2], weak=True)
