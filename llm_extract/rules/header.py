@@ -605,7 +605,7 @@ def extract_issuer(layout: Layout, draft: Draft, signature: Line | None) -> None
             draft.put("issuer", layout.text[subject[0]:subject[1]], *subject, weak=True)
 
 
-def extract_header(layout: Layout, draft: Draft, marks: "Landmarks") -> None:
+def extract_header(layout: Layout, draft: Draft, marks: "Landmarks | _HeaderMarks") -> None:
     """Fill the header fields from the opening sentence, the head of the page and the signature.
 
     A page from a converter site that glossed characters with pinyin
@@ -627,14 +627,37 @@ def extract_header(layout: Layout, draft: Draft, marks: "Landmarks") -> None:
 _TONED_GLOSS = re.compile(r"(?<=[\u4e00-\u9fff])\([a-z]{0,5}[\u00e0-\u00fc\u0101-\u01dc][a-z]{0,5}\)")
 
 
+@dataclass(frozen=True)
+class _HeaderMarks:
+    """The landmarks the header reads, for a text the landmarks module did not see (one without glosses)."""
+
+    opening: re.Match[str] | None
+    body_start: int
+    body_end: int
+    signature: Line | None
+    signature_date: Line | None
+
+
+def _header_marks(layout: Layout) -> _HeaderMarks:
+    """Opening, body bounds and signature of ``layout``, found as the landmarks module finds them."""
+    from .contact import find_contact_line  # the contact module reads no header
+
+    opening = find_opening(layout)
+    line = layout.line_at(opening.start()) if opening is not None else None
+    body_start = line.start if line is not None else 0
+    contact = find_contact_line(layout, body_start)
+    signature, signature_date = find_signature(layout, body_start)
+    found = [x.start for x in (signature, signature_date) if x is not None]
+    body_end = contact[0] if contact is not None else (found[0] if found else len(layout.text))
+    return _HeaderMarks(opening, body_start, body_end, signature, signature_date)
+
+
 def _extract_unglossed(layout: Layout, draft: Draft) -> None:
     """The header of the text with its pinyin glosses cut, spans mapped back to the text as read.
 
     Values come from the text without glosses (衛(wèi)生 is 衛生), as SPEC.md
     reads names; each span covers the glossed original.
     """
-    from .landmarks import landmarks_of  # landmarks import this module
-
     kept: list[int] = []  # offset in the text of each character kept
     pos = 0
     for m in _PINYIN_GLOSS.finditer(layout.folded):
@@ -646,7 +669,7 @@ def _extract_unglossed(layout: Layout, draft: Draft) -> None:
         return
     sub_layout = Layout(clean)
     sub = Draft(clean)
-    extract_header(sub_layout, sub, landmarks_of(sub_layout))
+    extract_header(sub_layout, sub, _header_marks(sub_layout))
     for path, span in sub.evidence.items():
         start, end = kept[span.start], kept[span.end - 1] + 1
         draft.put(path, sub.data[path], start, end, weak=sub.confidence[path] == "weak")
