@@ -624,7 +624,7 @@ def extract_header(layout: Layout, draft: Draft, marks: "Landmarks | _HeaderMark
 
 
 #: A pinyin gloss with a tone mark after a CJK character: what converter sites leave (衛(wèi)).
-_TONED_GLOSS = re.compile(r"(?<=[\u4e00-\u9fff])\([a-z]{0,5}[\u00e0-\u00fc\u0101-\u01dc][a-z]{0,5}\)")
+_TONED_GLOSS = re.compile(r"\((?<=[\u4e00-\u9fff]\()[a-z]{0,5}[\u00e0-\u00fc\u0101-\u01dc][a-z]{0,5}\)")  # "(" first: fast scan
 
 
 @dataclass(frozen=True)
