@@ -119,12 +119,15 @@ def parse_money(number: str, unit: str) -> int | float | None:
 # --- dates -----------------------------------------------------------------
 
 #: One date as notices write it.  Groups: y, m, d for the full forms, or
-#: ``packed`` for the form that lost 年 and 月 (``2020810日``), or m, d alone.
+#: ``packed`` for the form that lost 年 and 月 (``2020810日``), or m, d alone, or
+#: cy, cm, cd for a date in Chinese numerals under a signature (二〇二一年六月十八日).
 DATE = (
     r"(?:(?P<y>(?:19|20)\d{2})\s*[年.\-/]\s*(?P<m>\d{1,2})\s*[月.\-/]\s*(?P<d>\d{1,2})\s*日?"
     r"|(?P<packed>(?:19|20)\d{2}\d{2,4})日"
     r"|(?P<m2>\d{1,2})\s*月\s*(?P<d2>\d{1,2})\s*日"
-    r"|(?P<md>\d{2,4})日)"
+    r"|(?P<md>\d{2,4})日"
+    r"|(?P<cy>[一二][〇零○九][〇零○一二三四五六七八九]{2})\s*年\s*(?P<cm>[一二三四五六七八九十]{1,2})\s*月"
+    r"\s*(?P<cd>[一二三四五六七八九十]{1,3})\s*日)"
 )
 DATE_RE = re.compile(DATE)
 #: The same shapes without group names, for embedding in larger patterns.
@@ -158,6 +161,10 @@ def resolve_date(match: re.Match[str], anchor: date | None) -> tuple[date | None
     g = match.groupdict()
     if g.get("y"):
         return _valid(int(g["y"]), int(g["m"]), int(g["d"])), True
+    if g.get("cy"):
+        year = parse_int(g["cy"].replace("○", "〇"))
+        month, day = parse_int(g["cm"]), parse_int(g["cd"])
+        return (_valid(year, month, day) if year and month and day else None), True
     if g.get("packed"):
         digits = g["packed"]
         year = int(digits[:4])
@@ -187,6 +194,28 @@ def parse_date(text: str, anchor: date | None = None) -> date | None:
     if not match:
         return None
     return resolve_date(match, anchor)[0]
+
+
+#: A date as a page's date line writes it, with or without a label and a time:
+#: ``2022-08-04 06:51``, ``2022/8/4``, ``2022.08.04``, ``2022年8月4日``, or day first ``26.08.2016 22:04``.
+PAGE_DATE_RE = re.compile(
+    r"(?<!\d)(?:(?P<y>(?:19|20)\d{2})\s*(?P<s>[-/.年])\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
+    r"|(?P<d2>\d{1,2})\.(?P<m2>\d{1,2})\.(?P<y2>(?:19|20)\d{2}))(?!\d)"
+)
+
+
+def page_date(match: re.Match[str]) -> date | None:
+    """The date a :data:`PAGE_DATE_RE` match names, ``None`` when no calendar has it (2022-13-40)."""
+    g = match.groupdict()
+    if g.get("y"):
+        return _valid(int(g["y"]), int(g["m"]), int(g["d"]))
+    return _valid(int(g["y2"]), int(g["m2"]), int(g["d2"]))
+
+
+def parse_page_date(text: str) -> date | None:
+    """The first page-style date in ``text`` (``'发布日期: 2022-08-04'`` is 2022-08-04), else ``None``."""
+    match = PAGE_DATE_RE.search(fold(text))
+    return page_date(match) if match else None
 
 
 # --- strings ---------------------------------------------------------------

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import given, strategies as st
 
-from llm_extract.text import fold, parse_date, parse_int, parse_money
+from llm_extract.text import fold, parse_date, parse_int, parse_money, parse_page_date
 
 
 @pytest.mark.parametrize("raw, value", [
@@ -72,3 +72,36 @@ def test_fold_keeps_length_so_offsets_stay_valid(text: str) -> None:
 
 def test_fold_turns_full_width_punctuation_to_ascii() -> None:
     assert fold("（一）联系电话：０５７９") == "(一)联系电话:0579"
+
+
+@pytest.mark.parametrize("raw, value", [
+    ("发布日期: 2022-08-04", date(2022, 8, 4)), ("时间:2022-09-21 17:21", date(2022, 9, 21)),
+    ("2022/8/4", date(2022, 8, 4)), ("2022.08.04", date(2022, 8, 4)), ("2022年8月4日", date(2022, 8, 4)),
+    ("26.08.2016 22:04", date(2016, 8, 26)), ("２０２１－０３－０２", date(2021, 3, 2)),
+    ("2022-13-40", None), ("索引号：115326000150012345/2025-00312", None), ("浏览次数:1276", None),
+])
+def test_page_date_lines_in_every_form(raw: str, value: date | None) -> None:
+    assert parse_page_date(raw) == value
+
+
+@pytest.mark.parametrize("raw, anchor, value", [
+    ("2024717日", None, date(2024, 7, 17)), ("830日", date(2024, 7, 17), date(2024, 8, 30)),
+    ("202131日", None, date(2021, 3, 1)), ("430日", date(2021, 3, 1), date(2021, 4, 30)),
+    ("1018日", date(2024, 8, 30), date(2024, 10, 18)),  # 10月18日: a month 1 with day 018 is no date
+    ("20241220日", None, date(2024, 12, 20)),
+])
+def test_scraped_dates_that_lost_年_and_月(raw: str, anchor: date | None, value: date) -> None:
+    assert parse_date(raw, anchor=anchor) == value
+
+
+@pytest.mark.parametrize("raw", ["2021年3月", "3月", "2021年3月至4月"])
+def test_a_month_without_a_day_is_no_date(raw: str) -> None:
+    assert parse_date(raw) is None
+
+
+@pytest.mark.parametrize("raw, value", [
+    ("二〇二一年六月十八日", date(2021, 6, 18)), ("二○一九年十二月三十一日", date(2019, 12, 31)),
+    ("二〇二一年二月三十日", None),
+])
+def test_a_date_in_chinese_numerals(raw: str, value: date | None) -> None:
+    assert parse_date(raw) == value
