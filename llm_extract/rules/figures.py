@@ -11,12 +11,19 @@ import re
 from typing import TYPE_CHECKING
 
 from ..record import Draft
-from ..text import MONEY_UNIT, NUMBER, parse_int, parse_money
+from ..text import CN_DIGITS, MONEY_UNIT, parse_int, parse_money
 from .layout import Layout, Line
 
 if TYPE_CHECKING:
     from .landmarks import Landmarks
 
+#: A count or sum as notices write it (Arabic with thousands separators or a
+#: decimal part, or Chinese numerals), shaped for linear time: it cannot start
+#: inside a longer number and its repetitions are bounded (no count has more
+#: than 12 digits), so a 20,000-digit run costs a bounded attempt per position
+#: instead of a backtrack over the whole run.
+NUMBER = (rf"(?:(?<!\d)(?<!\d\.)(?<!\d,)\d{{1,12}}(?!\d)(?:,\d{{3}}(?!\d)){{0,4}}(?:\.\d{{1,6}}(?!\d))?"
+          rf"|[{CN_DIGITS}]{{1,12}})")
 N = rf"(?P<n>{NUMBER})"
 PERSONS = r"(?:人|名)"
 
@@ -189,8 +196,11 @@ def _find_summary(layout: Layout, body_start: int, body_end: int) -> Line | None
 def _listed_summary(layout: Layout, body_start: int, body_end: int) -> Line | None:
     """A summary set out one figure per line under its opener ("在巡视整改工作中:" / "给予党纪处分12人;" / …)."""
     lines = [ln for ln in layout.lines if body_start <= ln.start < body_end]
-    for i, line in enumerate(lines):
+    i = 0
+    while i < len(lines):
+        line = lines[i]
         if not _SUMMARY_OPENERS.search(line.text):
+            i += 1
             continue
         end = i
         while end + 1 < len(lines) and len(lines[end + 1].text) <= 60 and summary_score_raw(layout, lines[end + 1]):
@@ -199,6 +209,7 @@ def _listed_summary(layout: Layout, body_start: int, body_end: int) -> Line | No
             block = Line(line.start, lines[end].end, layout.folded[line.start:lines[end].end])
             if summary_score_raw(layout, block) >= 2:
                 return block
+        i = end + 1  # blocks do not overlap: each line is looked at once (linear time)
     return None
 
 

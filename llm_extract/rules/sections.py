@@ -74,13 +74,15 @@ def _tree(headings: list[Heading]) -> list[Heading]:
     anywhere (some notices count 1. 2. ... on across parts)."""
     roots: list[Heading] = []
     stack: list[Heading] = []
+    last: dict[tuple[int, int], int] = {}  # (id of the parent list, level) -> number of the last sibling kept
     for h in headings:
         while stack and stack[-1].level >= h.level:
             stack.pop()
         siblings = stack[-1].children if stack else roots
-        same = [s for s in siblings if s.level == h.level]
-        if same and h.number <= same[-1].number:
+        key = (id(siblings), h.level)
+        if key in last and h.number <= last[key]:
             continue
+        last[key] = h.number
         siblings.append(h)
         stack.append(h)
     return roots
