@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from ..record import Draft
 from ..text import CN_DIGITS, MONEY_UNIT, parse_int, parse_money
 from .layout import Layout, Line
+from .sections import LEVEL_RES
 
 if TYPE_CHECKING:
     from .landmarks import Landmarks
@@ -153,32 +154,53 @@ _ANY_TRIGGER = re.compile(r"党纪|政务处分|政纪|组织处理|诫勉|提�
 
 
 def summary_score(layout: Layout, line: Line) -> int:
-    if len(set(_ANY_TRIGGER.findall(layout.folded, line.start, line.end))) < 2:
-        return 0  # cheap pre-check: a summary names at least two kinds of outcome
+    """How strongly a paragraph reads as the summary: outcome fields it states, +2 when a summary opener leads it.
+
+    A summary names at least two kinds of outcome, or opens as one ("在巡视整改工作中,给予党纪处分9人(…"
+    where the page is cut after the first figure).
+    """
+    opener = bool(_SUMMARY_OPENERS.search(line.text))
+    if not opener and len(set(_ANY_TRIGGER.findall(layout.folded, line.start, line.end))) < 2:
+        return 0  # cheap pre-check
     found = sum(1 for key in list(_OUTCOME_RES) + list(_MONEY_RES) if _match_field(key, layout.folded, line.start, line.end))
-    if found and _SUMMARY_OPENERS.search(line.text):
+    if found and opener:
         found += 2
     return found
 
 
-def find_summary(layout: Layout, body_start: int, body_end: int) -> Line | None:
-    """The paragraph with the most outcome figures (at least two), earliest on ties.
+def find_summary(layout: Layout, lo: int, hi: int, findings_start: int | None = None) -> tuple[Line | None, bool]:
+    """The summary paragraph between ``lo`` (after the opening paragraph) and ``hi`` (the signature or contact),
+    and whether it was found where the genre puts it.
 
-    Failing that, the paragraph reporting how the matters the team handed
-    over (移交的问题线索和信访件) were dealt with, when it states a discipline
-    total: some notices (Shandong's) give their only overall figure there.
+    Its place comes first: a paragraph before the findings start wins over any
+    paragraph after it, whatever the number of figures either lists (a
+    finding's sub-measure, or a paragraph planted later in the page, may list
+    more).  Only when nothing before the findings states outcomes is a
+    paragraph after them taken, as a weak fallback (some notices, Shandong's,
+    give their only overall figure in the part on handed-over matters).
+    Heading lines are never the summary.
     """
-    key = f"summary:{body_start}:{body_end}"
+    key = f"summary:{lo}:{hi}:{findings_start}"
     if key not in layout.memo:
-        layout.memo[key] = _find_summary(layout, body_start, body_end)
+        split = hi if findings_start is None else max(lo, min(findings_start, hi))
+        found = _find_summary(layout, lo, split)
+        layout.memo[key] = (found, True) if found is not None else (_find_summary(layout, split, hi), False)
     return layout.memo[key]  # type: ignore[return-value]
 
 
-def _find_summary(layout: Layout, body_start: int, body_end: int) -> Line | None:
+def _is_heading_line(line: Line) -> bool:
+    """A numbered heading standing alone ("(三)整改主要成效"), not a numbered paragraph."""
+    return len(line.text) <= 50 and "。" not in line.text[:-1] and any(r.match(line.text) for r in LEVEL_RES)
+
+
+def _find_summary(layout: Layout, lo: int, hi: int) -> Line | None:
+    """The paragraph in [lo, hi) with the most outcome figures (score at least two), earliest on ties;
+    else a summary listed one figure per line; else the paragraph on handed-over matters with a
+    discipline total."""
     best: tuple[int, Line] | None = None
     handover: Line | None = None
     for line in layout.lines:
-        if line.end <= body_start or line.start >= body_end:
+        if line.start < lo or line.start >= hi or _is_heading_line(line):
             continue
         score = summary_score(layout, line)
         if score >= 2 and (best is None or score > best[0]):
@@ -187,7 +209,7 @@ def _find_summary(layout: Layout, body_start: int, body_end: int) -> Line | None
                 _match_field(k, layout.folded, line.start, line.end) for k in _DISCIPLINE):
             handover = line
     if best is None:
-        block = _listed_summary(layout, body_start, body_end)
+        block = _listed_summary(layout, lo, hi)
         if block is not None:
             return block
     return best[1] if best else handover
@@ -222,10 +244,18 @@ _HANDOVER = re.compile(r"移交.{0,20}(?:问题线索|信访)")
 _DISCIPLINE = ("combined_discipline", "party_discipline", "government_discipline")
 
 
-def _breakdown(layout: Layout, draft: Draft, after: int, hi: int, default: str) -> None:
-    """A parenthetical right after a discipline total: (党内警告53人,严重警告30人,...)."""
+#: The parenthesis after a discipline total: closed by ")" or, on a page cut mid-list, by the paragraph's end.
+_BREAKDOWN_BODY = re.compile(r"\s{0,3}\((?:其中)?(?P<body>[^()]{2,200}?)(?:\)|$)")
+
+
+def _breakdown(layout: Layout, draft: Draft, after: int, hi: int, default: str, weak: bool = False) -> None:
+    """A parenthetical right after a discipline total: (党内警告53人,严重警告30人,...).
+
+    Where the page ends inside it ("党纪处分22人(党内警告6人,严重警告7人,"), the
+    categories printed before the cut are kept (and the total with them).
+    """
     text = layout.folded
-    m = re.compile(r"\s*\((?:其中)?(?P<body>[^()]{2,200})\)").match(text, after, hi)
+    m = _BREAKDOWN_BODY.match(text, after, hi)
     if not m:
         return
     for item in _BREAKDOWN_ITEM.finditer(text, m.start("body"), m.end("body")):
@@ -238,26 +268,30 @@ def _breakdown(layout: Layout, draft: Draft, after: int, hi: int, default: str) 
             continue
         if default == "party" and key == "government_discipline_breakdown" and label == "警告":
             continue
-        draft.put(f"outcomes.{key}.{field}", parse_int(item.group("n")), item.start("n"), item.end("n"))
+        draft.put(f"outcomes.{key}.{field}", parse_int(item.group("n")), item.start("n"), item.end("n"), weak=weak)
 
 
 def extract_outcomes(layout: Layout, draft: Draft, marks: "Landmarks") -> None:
-    """Outcome figures from the summary paragraph; petitions and clues from the handover sentences."""
+    """Outcome figures from the summary paragraph; petitions and clues from the handover sentences.
+
+    Figures of a summary found only after the findings start are a fallback: weak.
+    """
     body_start, body_end, summary = marks.body_start, marks.body_end, marks.summary
+    weak = not marks.summary_in_place
     if summary is not None:
         lo, hi = summary.start, summary.end
         for key in _OUTCOME_RES:
             m = _match_field(key, layout.folded, lo, hi)
             if m is None:
                 continue
-            draft.put(f"outcomes.{key}", parse_int(m.group("n")), m.start("n"), m.end("n"))
+            draft.put(f"outcomes.{key}", parse_int(m.group("n")), m.start("n"), m.end("n"), weak=weak)
             if key in ("party_discipline", "government_discipline", "combined_discipline"):
-                _breakdown(layout, draft, m.end(), hi, "party" if key == "party_discipline" else "any")
+                _breakdown(layout, draft, m.end(), hi, "party" if key == "party_discipline" else "any", weak)
         for key in _MONEY_RES:
             m = _match_field(key, layout.folded, lo, hi)
             if m is None:
                 continue
-            draft.put(f"outcomes.{key}", parse_money(m.group("n"), m.group("u")), m.start("n"), m.end("u"))
+            draft.put(f"outcomes.{key}", parse_money(m.group("n"), m.group("u")), m.start("n"), m.end("u"), weak=weak)
     _extract_handover(layout, draft, body_start, body_end, summary)
 
 
