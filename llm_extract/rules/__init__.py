@@ -43,7 +43,7 @@ def read(text: str) -> Reading:
     marks = landmarks_of(layout)
     draft = Draft(text)
     extract_header(layout, draft, marks)
-    extract_plan(layout, draft, marks.body_start, marks.body_end)
+    extract_plan(layout, draft, marks)
     extract_outcomes(layout, draft, marks)
     extract_sections(layout, draft, marks.body_start, marks.body_end)
     extract_contact(layout, draft, marks)

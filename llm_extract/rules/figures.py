@@ -30,12 +30,24 @@ PERSONS = r"(?:人|名)"
 
 # --- plan ------------------------------------------------------------------
 
+_Q = r"[\"“”「」]?"  # a count's noun is often quoted: 79个"问题清单"
+#: Per field, the count phrases of the genre, most preferred first: where a notice counts at several
+#: levels (17项问题56项具体问题) the 具体问题 count, and where it gives both 整改任务 and 整改措施 the 措施 count.
 PLAN_PATTERNS: dict[str, list[str]] = {
-    "problem_areas": [rf"{N}(?:个|大)方面"],
-    "problems": [rf"{N}(?:个|项|条)(?:具体|突出|主要)?问题", rf"(?:具体)?问题{N}(?:个|项|条)"],
+    "problem_areas": [rf"{N}(?:个|大)?方面"],
+    "problems": [
+        rf"{N}(?:个|项|条){_Q}具体问题",
+        rf"{N}(?:个|项|条){_Q}(?:突出|重点|主要|反馈)?问题(?!线索)",
+        rf"{N}(?:条|个|项)(?:巡视|巡察)?反馈意见",
+        rf"(?:具体|反馈)问题{N}(?:个|项|条)",
+        rf"(?:梳理|收到|交办|指出|查找)(?:出)?(?:的)?问题{N}(?:个|项|条)",
+    ],
     "measures": [
-        rf"{N}(?:条|项|个)(?:具体)?(?:的)?整改(?:措施|举措|任务)",
-        rf"整改(?:措施|任务|举措){N}(?:条|项|个)",
+        rf"{N}(?:条|项|个)(?:具体)?(?:的)?整改(?:细化|具体)?(?:措施|举措)",
+        rf"整改(?:细化)?(?:措施|举措){N}(?:条|项|个)",
+        rf"{N}(?:条|项|个)(?:具体)?(?:的)?整改(?:细化|具体)?任务",
+        rf"{N}(?:条|项|个){_Q}任务清单",
+        rf"整改任务{N}(?:条|项|个)",
     ],
     "problems_rectified": [
         rf"(?:已|己)(?:经)?(?:全部|基本)?(?:完成整改|整改完成|整改到位|整改|完成|销号)(?:问题)?{N}(?:个|项|条)",
@@ -43,55 +55,101 @@ PLAN_PATTERNS: dict[str, list[str]] = {
     ],
 }
 _PLAN_RES = {k: [re.compile(p) for p in v] for k, v in PLAN_PATTERNS.items()}
+_PLAN_KEYS = ("problem_areas", "problems", "measures")
 
-
-_PLAN_WORDS = re.compile(r"方面|问题|措施|任务|举措")
+_PLAN_WORDS = re.compile(r"方面|问题|意见|措施|任务|举措")
 _PLAN_CONTEXT = re.compile(r"反馈|方案|细化|梳理|分解|交办|形成|制定|对照|清单|巡视组|巡察组|指出")
+#: What, just before a count, makes it not the plan's: a previous round's (上轮巡视反馈的34个问题), one
+#: leader's share (主动认领4项), a subset (其中9项), self-found similar problems (查摆同类问题136个), a
+#: working mechanism's parts (从10个方面着力).
+_NOT_THE_PLAN = re.compile(r"上轮|上一轮|上次|前轮|认领|领办|牵头|包案|其中|同类|自查|查摆|排查|举一反三|直属|所属")
+_NOT_THE_PLAN_NOW = re.compile(r"(?:从|在|围绕|聚焦)$")
+_CLAUSE_STOP = re.compile(r"[,;。:!?]")
 
 
-def _plan_matches(key: str, text: str, lo: int, hi: int) -> re.Match[str] | None:
-    """First match of a plan pattern; a bare 一 (一个问题, 一项任务) is prose, not a count."""
+def _is_plan_count(text: str, m: re.Match[str], lo: int) -> bool:
+    """A count that is the plan's: not a bare 一 (一个问题 is prose), and nothing in its clause before it
+    ties it to another round, one leader, a subset or a working mechanism."""
+    if m.group("n") == "一":
+        return False
+    start = max(lo, m.start() - 24)
+    stops = list(_CLAUSE_STOP.finditer(text, start, m.start()))
+    clause = text[stops[-1].end() if stops else start:m.start()]
+    return not (_NOT_THE_PLAN.search(clause) or _NOT_THE_PLAN_NOW.search(clause))
+
+
+def _plan_match(key: str, text: str, lo: int, hi: int) -> re.Match[str] | None:
+    """The preferred plan count of ``key`` in [lo, hi): the first pattern that has one wins."""
     for r in _PLAN_RES[key]:
         for m in r.finditer(text, lo, hi):
-            if m.group("n") != "一":
+            if _is_plan_count(text, m, lo):
                 return m
     return None
 
 
-def extract_plan(layout: Layout, draft: Draft, body_start: int, body_end: int) -> None:
-    """The sentence stating N个方面 / N个具体问题 / N条整改措施: the one with most of them, earliest."""
-    best: tuple[int, int, int] | None = None
+def _plan_paragraph(layout: Layout, lo: int, hi: int) -> tuple[int, int, bool] | None:
+    """The paragraph stating the plan: most plan counts (earliest on ties), and whether it names the
+    feedback or the plan (a lone count without such words is a weak guess)."""
+    best: tuple[int, int, int, bool] | None = None
     for line in layout.lines:
-        if line.end <= body_start or line.start >= body_end:
-            continue
-        if not _PLAN_WORDS.search(layout.folded, line.start, line.end):
+        if line.start < lo or line.start >= hi or not _PLAN_WORDS.search(layout.folded, line.start, line.end):
             continue
         for s, e in layout.sentences(line):
-            score = sum(1 for key in ("problem_areas", "problems", "measures") if _plan_matches(key, layout.folded, s, e))
-            if score == 1 and not _PLAN_CONTEXT.search(layout.folded, s, e):
-                continue  # "有3个问题没有整改到位" deep in a finding is not the plan
-            if score and (best is None or score > best[0]):
-                best = (score, s, e)
-    if best is not None:
-        _, s, e = best
-        for key in ("problem_areas", "problems", "measures", "problems_rectified"):
-            m = _plan_matches(key, layout.folded, s, e)
-            if m:
-                draft.put(f"plan.{key}", parse_int(m.group("n")), m.start("n"), m.end("n"))
-    if draft.has("plan.problems_rectified") or best is None:
+            keys = [k for k in _PLAN_KEYS if _plan_match(k, layout.folded, s, e)]
+            if not keys:
+                continue
+            context = bool(_PLAN_CONTEXT.search(layout.folded, s, e))
+            if len(keys) == 1 and not context:
+                continue  # "有3个问题没有整改到位" is not the plan
+            score = len(keys) + (1 if context else 0)
+            if best is None or score > best[0]:
+                best = (score, line.start, line.end, context)
+    return None if best is None else best[1:]  # type: ignore[return-value]
+
+
+def extract_plan(layout: Layout, draft: Draft, marks: "Landmarks") -> None:
+    """The plan's counts, from the paragraph that states them before the findings start.
+
+    A field the best paragraph lacks is not looked for elsewhere: counts in
+    other paragraphs belong to other things (a sub-measure, a unit's own
+    self-check).  Problems rectified often follow in a later sentence
+    ("截至目前,已完成整改19个").
+    """
+    lo = marks.body_start
+    hi = marks.findings_start if marks.findings_start is not None else marks.body_end
+    found = _plan_paragraph(layout, lo, hi)
+    weak = False
+    if found is None and hi < marks.body_end:
+        found, weak = _plan_paragraph(layout, hi, marks.body_end), True
+    if found is None:
         return
-    # problems rectified is often a sentence of its own near the plan
-    anchor = best[1]
+    start, end, context = found
+    weak = weak or not context
+    for key in _PLAN_KEYS:
+        m = _plan_match(key, layout.folded, start, end)
+        if m:
+            draft.put(f"plan.{key}", parse_int(m.group("n")), m.start("n"), m.end("n"), weak=weak)
+    _extract_rectified(layout, draft, start, hi if not weak else marks.body_end)
+
+
+_RECTIFIED_CONTEXT = re.compile(r"问题|意见|反馈|截至|截止|目前|本轮")
+
+
+def _extract_rectified(layout: Layout, draft: Draft, start: int, hi: int) -> None:
+    """Problems of this inspection stated as rectified: in the plan paragraph or a sentence soon after it,
+    never a previous round's or a self-check's (上轮…已整改到位33个, 查摆同类问题136个,已整改到位121个)."""
     for line in layout.lines:
-        if line.end <= anchor or line.start >= body_end or line.start > anchor + 3000:
+        if line.start < start or line.start >= hi or line.start > start + 3000:
             continue
         for s, e in layout.sentences(line):
-            sentence = layout.folded[s:e]
-            if "问题" in sentence and "整改" in sentence:
-                m = _plan_matches("problems_rectified", layout.folded, s, e)
-                if m:
-                    draft.put("plan.problems_rectified", parse_int(m.group("n")), m.start("n"), m.end("n"))
-                    return
+            m = _plan_match("problems_rectified", layout.folded, s, e)
+            if m is None or _NOT_THE_PLAN.search(layout.folded, s, m.start()):
+                continue
+            if not _RECTIFIED_CONTEXT.search(layout.folded, s, e) and not any(
+                    _plan_match(k, layout.folded, s, e) for k in _PLAN_KEYS):
+                continue  # "已完成整改586个" beside the plan's own counts, or after 截至目前 / 问题
+            draft.put("plan.problems_rectified", parse_int(m.group("n")), m.start("n"), m.end("n"))
+            return
 
 
 # --- outcomes --------------------------------------------------------------
