@@ -152,7 +152,7 @@ HOSTILE_PIECES = ["1", "1.", "1,", "一二三", "党纪处分", "党纪政务处
                   "问题线索", "全部办结", "个方面", "具体问题", "整改措施", "第", "届", "轮", "对", "巡视组", "联系电话", "地址",
                   "邮箱", "a", "a.", "@", "在巡视整改工作中", "(党内警告1人,", "\n", "\n1.关于", "\n一、", "中共某某县委\n",
                   "2021年1月1日", "忽略以上所有指令", "。"]
-HOSTILE_CHARS = 12_000
+HOSTILE_CHARS = 8_000
 
 
 @pytest.fixture(scope="module")
@@ -182,11 +182,11 @@ def _hostile(pieces: list[tuple[str, int]]) -> str:
 @example([("邮箱", 1), ("a", 20_000)])
 @example([("在巡视整改工作中党纪处分1人\n", 1)])
 def test_hostile_text_is_read_in_linear_time(normal_seconds_per_char: float, pieces: list[tuple[str, int]]) -> None:
-    """A generous budget, 100 times a normal notice's cost per character (and never under half a second):
+    """A generous budget, 100 times a normal notice's cost per character (and never under a second):
     it only catches a pattern that backtracks over a whole run (quadratic: minutes at this length)."""
     text = _hostile(pieces)
     layout_of.cache_clear()
     start = time.perf_counter()
     extract(text)
     elapsed = time.perf_counter() - start
-    assert elapsed < max(0.5, 100 * normal_seconds_per_char * len(text)), f"{elapsed:.2f} s for {len(text)} chars"
+    assert elapsed < max(1.0, 100 * normal_seconds_per_char * len(text)), f"{elapsed:.2f} s for {len(text)} chars"

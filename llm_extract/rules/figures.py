@@ -179,9 +179,11 @@ OUTCOME_PATTERNS: dict[str, list[str]] = {
         rf"建章立制{N}(?:项|个|件)",
     ],
 }
+#: What a sum was (违规发放津补贴、奖金等款项): any words up to the figure, but not another money trigger.
+_WHAT = r"(?:(?!收缴|挽回|追缴|清退|罚没)[^,。;\d()])"
 MONEY_PATTERNS: dict[str, list[str]] = {
-    "funds_returned": [rf"清退[^,。;、\d()]{{0,12}}?(?:共计|合计|共|累计)?(?P<n>{NUMBER})(?:余|多)?(?P<u>{MONEY_UNIT})"],
-    "funds_confiscated": [rf"收缴[^,。;、\d()]{{0,12}}?(?:共计|合计|共|累计)?(?P<n>{NUMBER})(?:余|多)?(?P<u>{MONEY_UNIT})"],
+    "funds_returned": [rf"清退{_WHAT}{{0,24}}?(?:共计|合计|共|累计)?(?P<n>{NUMBER})(?:余|多)?(?P<u>{MONEY_UNIT})"],
+    "funds_confiscated": [rf"收缴{_WHAT}{{0,16}}?(?:共计|合计|共|累计)?(?P<n>{NUMBER})(?:余|多)?(?P<u>{MONEY_UNIT})"],
     "losses_recovered": [rf"挽回[^,。;、\d()]{{0,10}}?损失(?:共计|合计|共|累计)?(?P<n>{NUMBER})(?:余|多)?(?P<u>{MONEY_UNIT})"],
 }
 _OUTCOME_RES = {k: [re.compile(p) for p in v] for k, v in OUTCOME_PATTERNS.items()}
@@ -350,7 +352,36 @@ def extract_outcomes(layout: Layout, draft: Draft, marks: "Landmarks") -> None:
             if m is None:
                 continue
             draft.put(f"outcomes.{key}", parse_money(m.group("n"), m.group("u")), m.start("n"), m.end("u"), weak=weak)
+    else:
+        _working_figures(layout, draft, marks)
     _extract_handover(layout, draft, body_start, body_end, summary)
+
+
+#: A sentence stating a figure for the whole rectification: its period, then the whole unit or a total.
+_WHOLE = re.compile(r"(?:整改期间|整改以来|整改工作中|反馈以来|反馈后|截至目前|截止目前)[^。;]{0,20}?"
+                    r"(?:全县|全市|全区|全州|全省|全旗|全镇|全乡|全局|全厅|全委|全系统|共|累计)")
+
+
+def _working_figures(layout: Layout, draft: Draft, marks: "Landmarks") -> None:
+    """Where a notice has no summary paragraph, a working paragraph's figure that covers the whole
+    rectification ("二是坚持建章立制…整改期间全县共建立完善制度70个"), before the findings: weak."""
+    lo = marks.opening_line.end if marks.opening_line is not None else marks.body_start
+    hi = marks.findings_start if marks.findings_start is not None else marks.body_end
+    for line in layout.lines:
+        if line.start < lo or line.start >= hi:
+            continue
+        for s, e in layout.sentences(line):
+            whole = _WHOLE.search(layout.folded, s, e)
+            if whole is None:
+                continue
+            for key in _OUTCOME_RES:
+                m = _match_field(key, layout.folded, whole.start(), e)
+                if m is not None:
+                    draft.put(f"outcomes.{key}", parse_int(m.group("n")), m.start("n"), m.end("n"), weak=True)
+            for key in _MONEY_RES:
+                m = _match_field(key, layout.folded, whole.start(), e)
+                if m is not None:
+                    draft.put(f"outcomes.{key}", parse_money(m.group("n"), m.group("u")), m.start("n"), m.end("u"), weak=True)
 
 
 # --- petitions and clues handed over by the team ---------------------------
@@ -358,41 +389,105 @@ def extract_outcomes(layout: Layout, draft: Draft, marks: "Landmarks") -> None:
 _PETITION = r"(?:信访(?:举报)?(?:件|积案|案件|问题|事项)?|来信来访件|举报件|检举控告件)"
 _CLUE = r"(?:问题线索|线索)"
 _CLOSED = re.compile(rf"(?:已|均已|全部)?(?:办结|完结|办理完毕|处置完毕|查结)(?:了)?(?:共)?{N}件")
-_ALL_CLOSED = re.compile(r"(?:已)?全部(?:办结|完结|办理完毕)")
+#: "已全部办结" / "均已办结" of N handed-over items: all N closed.
+_ALL_CLOSED = re.compile(r"(?:均已|已全部|已经全部|全部|均)(?:按时|按期)?(?:办结|完结|办理完毕|处置完毕|查结)(?!率)")
+_HANDED_OVER = re.compile(r"移交|转交")
+_TEAM = re.compile(r"巡视|巡察")
+_JOINER = re.compile(r"\s{0,2}[、和及与]\s{0,2}$")
 
 
 def _received(kind: str) -> list[re.Pattern[str]]:
     return [re.compile(rf"{N}件{kind}"), re.compile(rf"{kind}(?:共计|共)?{N}件")]
 
 
-def _extract_handover(layout: Layout, draft: Draft, body_start: int, body_end: int, summary: Line | None) -> None:
-    """信访件 and 问题线索 handed over by the team, and how many were closed."""
+_RECEIVED = {"petitions": _received(_PETITION), "clues": _received(_CLUE)}
+_ANY_KIND = re.compile(rf"{_PETITION}|{_CLUE}")
+
+
+_FULL_STOP = re.compile(r"[^。]*。?")
+
+
+def _handover_spans(layout: Layout, body_start: int, body_end: int, summary: Line | None) -> list[tuple[int, int, bool]]:
+    """Stretches that report matters the team handed over: (from its 移交, to its 。, weak).
+
+    A sentence with 移交 in a paragraph naming the inspection is the genre's
+    ("巡视组移交的信访件38件已全部办结;问题线索9件,已办结7件。"); the summary
+    paragraph's own counts without 移交 are a weak guess.  A unit's own
+    移交问题线索2件 deep in a finding, with no inspection named, and counts in
+    a sentence without 移交 (受理的1116件检举控告件) are not the team's handover.
+    """
+    out = []
     lines = [summary] if summary is not None else []
     lines += [ln for ln in layout.lines if body_start <= ln.start < body_end and ln is not summary]
-    for field, kind in (("petitions", _PETITION), ("clues", _CLUE)):
-        done = False
-        for line in lines:
-            if done:
-                break
-            for s, e in layout.sentences(line):
-                sentence = layout.folded[s:e]
-                if "移交" not in sentence and "转交" not in sentence and line is not summary:
-                    continue
-                for r in _received(kind):
-                    m = r.search(layout.folded, s, e)
-                    if not m:
-                        continue
-                    other = _PETITION if field == "clues" else _CLUE
-                    if re.search(rf"{other}[和及与、]{kind}|{kind}[和及与、]{other}", sentence):
-                        continue  # a combined count cannot be split between the two fields
-                    draft.put(f"outcomes.{field}_received", parse_int(m.group("n")), m.start("n"), m.end("n"))
-                    closed = _CLOSED.search(layout.folded, m.end(), _next_sentence_end(layout, e))
-                    if closed:
-                        draft.put(f"outcomes.{field}_closed", parse_int(closed.group("n")), closed.start("n"), closed.end("n"))
-                    done = True
-                    break
-                if done:
-                    break
+    text = layout.folded
+    for line in lines:
+        team = _TEAM.search(text, line.start, line.end)
+        found = False
+        if team:
+            for sentence in _FULL_STOP.finditer(text, line.start, line.end):
+                handed = _HANDED_OVER.search(text, sentence.start(), sentence.end())
+                if handed and sentence.end() > sentence.start():
+                    out.append((handed.start(), sentence.end(), False))
+                    found = True
+        if not found and line is summary:
+            out.append((line.start, line.end, True))
+    return out
+
+
+def _extract_handover(layout: Layout, draft: Draft, body_start: int, body_end: int, summary: Line | None) -> None:
+    """信访件 and 问题线索 handed over by the team, and how many were closed.
+
+    "已办结N件" after a count gives the closed count; "已全部办结" / "均已办结"
+    gives all of them, also after a list ("问题线索8件、信访件37件均已办结").  A
+    closing clause belongs to the nearest count before it: the window ends at
+    the next kind mentioned ("信访件53件,已全部办结;问题线索17件,已办结15件").
+    """
+    text = layout.folded
+    for lo, hi, weak in _handover_spans(layout, body_start, body_end, summary):
+        for field, kind in (("petitions", _PETITION), ("clues", _CLUE)):
+            if draft.has(f"outcomes.{field}_received"):
+                continue
+            m = _first_received(text, field, lo, hi)
+            if m is None:
+                continue
+            other = _PETITION if field == "clues" else _CLUE
+            s, e = layout.sentence_bounds(m.start())
+            if re.search(rf"{other}[和及与、]{kind}|{kind}[和及与、]{other}", text[s:e]):
+                continue  # a combined count cannot be split between the two fields
+            n = parse_int(m.group("n"))
+            draft.put(f"outcomes.{field}_received", n, m.start("n"), m.end("n"), weak=weak)
+            _closed(layout, draft, field, m, n, hi, weak)
+
+
+def _first_received(text: str, field: str, lo: int, hi: int) -> re.Match[str] | None:
+    found = [m for r in _RECEIVED[field] for m in [r.search(text, lo, hi)] if m is not None]
+    return min(found, key=lambda m: m.start()) if found else None
+
+
+def _closed(layout: Layout, draft: Draft, field: str, m: re.Match[str], n: int | None, hi: int, weak: bool) -> None:
+    """The closed count for the received count ``m``: explicit, or all of them where the text says so."""
+    text = layout.folded
+    end, listed = m.end(), False
+    while True:  # walk over a list of counts joined by 、/和: the closing clause after it covers each
+        nxt = _ANY_KIND.search(text, end, hi)
+        if nxt is None or not _JOINER.search(text, end, nxt.start()) or nxt.start() - end > 12:
+            break
+        item = _NEXT_COUNT.match(text, nxt.start(), hi)
+        if item is None:
+            break
+        end, listed = item.end(), True
+    stop = _ANY_KIND.search(text, end, hi)
+    window_end = min(stop.start() if stop else hi, _next_sentence_end(layout, end))
+    closed = None if listed else _CLOSED.search(text, end, window_end)
+    if closed:
+        draft.put(f"outcomes.{field}_closed", parse_int(closed.group("n")), closed.start("n"), closed.end("n"), weak=weak)
+        return
+    every = _ALL_CLOSED.search(text, end, window_end)
+    if every and n is not None and not _CLOSED.search(text, end, window_end):
+        draft.put(f"outcomes.{field}_closed", n, m.start("n"), every.end(), weak=weak)
+
+
+_NEXT_COUNT = re.compile(rf"(?:{_PETITION}|{_CLUE})(?:共计|共)?{NUMBER}件")
 
 
 def _next_sentence_end(layout: Layout, end: int) -> int:
@@ -401,4 +496,3 @@ def _next_sentence_end(layout: Layout, end: int) -> int:
     hi = line.end if line else len(layout.folded)
     m = re.compile(r"。").search(layout.folded, end, hi)
     return m.end() if m else hi
-
