@@ -237,14 +237,16 @@ def find_summary(layout: Layout, lo: int, hi: int, findings_start: int | None = 
     finding's sub-measure, or a paragraph planted later in the page, may list
     more).  Only when nothing before the findings states outcomes is a
     paragraph after them taken, as a weak fallback (some notices, Shandong's,
-    give their only overall figure in the part on handed-over matters).
-    Heading lines are never the summary.
+    give their only overall figure in the part on handed-over matters), and
+    then only a paragraph led by a summary opener or one on handed-over
+    matters: a finding's sub-measure ("对2名责任人给予党纪处分,建立完善制度3项")
+    is never the summary.  Heading lines are never the summary.
     """
     key = f"summary:{lo}:{hi}:{findings_start}"
     if key not in layout.memo:
         split = hi if findings_start is None else max(lo, min(findings_start, hi))
         found = _find_summary(layout, lo, split)
-        layout.memo[key] = (found, True) if found is not None else (_find_summary(layout, split, hi), False)
+        layout.memo[key] = (found, True) if found is not None else (_find_summary(layout, split, hi, late=True), False)
     return layout.memo[key]  # type: ignore[return-value]
 
 
@@ -253,16 +255,16 @@ def _is_heading_line(line: Line) -> bool:
     return len(line.text) <= 50 and "。" not in line.text[:-1] and any(r.match(line.text) for r in LEVEL_RES)
 
 
-def _find_summary(layout: Layout, lo: int, hi: int) -> Line | None:
+def _find_summary(layout: Layout, lo: int, hi: int, late: bool = False) -> Line | None:
     """The paragraph in [lo, hi) with the most outcome figures (score at least two), earliest on ties;
     else a summary listed one figure per line; else the paragraph on handed-over matters with a
-    discipline total."""
+    discipline total.  ``late`` (after the findings start): only paragraphs led by a summary opener."""
     best: tuple[int, Line] | None = None
     handover: Line | None = None
     for line in layout.lines:
         if line.start < lo or line.start >= hi or _is_heading_line(line):
             continue
-        score = summary_score(layout, line)
+        score = summary_score(layout, line) if not late or _SUMMARY_OPENERS.search(line.text) else 0
         if score >= 2 and (best is None or score > best[0]):
             best = (score, line)
         if handover is None and _HANDOVER.search(line.text) and any(

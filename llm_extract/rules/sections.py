@@ -126,8 +126,9 @@ def clean_title(layout: Layout, start: int, end: int, *, item: bool = False) -> 
     label = _FINDING_LABEL.match(folded, start, end)
     if label:
         start = label.end()  # (一)反馈问题:党建工作薄弱
-    if folded.startswith("在", start) and folded[start + 1:start + 2] in _OPEN_QUOTES:
-        start += 1  # 在“…”方面
+    if folded.startswith("在", start) and (folded[start + 1:start + 2] in _OPEN_QUOTES
+                                          or folded[start:end].endswith(("方面", "方面问题"))):
+        start += 1  # 在“…”方面, 1.在落实主体责任方面
     about = folded.startswith("关于", start)
     if about:
         start += 2
