@@ -64,3 +64,16 @@ def test_labelled_findings_and_findings_by_area() -> None:
 def test_an_item_keeps_its_own_words_when_it_has_no_about_wrapper() -> None:
     body = "一、关于“生态环境保护存在差距”问题的整改情况\n(一)推进生态环境问题整改。做了。\n(二)关于河道采砂监管不严的问题。做了。\n"
     assert sections(body)[0]["items"] == ["推进生态环境问题整改", "河道采砂监管不严"]
+
+
+def test_a_quote_in_an_organisation_title_does_not_make_it_a_finding() -> None:
+    body = ("一、以“钉钉子”精神抓好整改落实\n区委成立领导小组。\n"
+            "二、关于“政治监督不够有力”问题的整改情况\n(一)健全监督机制。做了。\n")
+    assert titles(body) == ["政治监督不够有力"]
+
+
+def test_a_named_wrapper_holds_findings_by_area_even_without_shortcoming_words() -> None:
+    body = ("一、关于巡视反馈问题整改落实情况\n(一)政治建设方面\n1.理论学习不深入。做了。\n"
+            "(二)组织建设方面\n1.党员发展不规范。做了。\n二、下一步工作打算\n继续推进。\n")
+    assert sections(body) == [{"title": "政治建设", "items": ["理论学习不深入"]},
+                              {"title": "组织建设", "items": ["党员发展不规范"]}]

@@ -31,7 +31,11 @@ SHORTCOMING = re.compile(
 )
 #: The forms a finding's title takes in the genre: 关于…问题 / 关于…方面, a quoted finding “…”, 反馈问题:…,
 #: 在…方面, …方面问题.
-FINDING_FORM = re.compile(r"^关于.{2,}(?:问题|方面)|[“\"「『].{2,}[”\"」』]|^(?:反馈|巡视|巡察|存在)?问题\s*[:]|^在.{2,}方面|方面(?:的)?问题")
+FINDING_FORM = re.compile(r"^关于.{2,}(?:问题|方面)|[“\"「『].{2,}[”\"」』](?:等)?(?:方面)?(?:的)?(?:问题|方面)|^(?:反馈|巡视|巡察|存在)?问题\s*[:]"
+                          r"|^在.{2,}方面|方面(?:的)?问题|.{2,}方面$")
+#: The title of a part that wraps the findings: about the fed-back problems as a whole.
+WRAPPER = re.compile(r"(?:反馈|发现|交办|指出)(?:的)?(?:问题|意见).{0,8}(?:整改|落实)|(?:巡视|巡察)(?:整改|问题整改)(?:落实)?(?:情况|进展)"
+                     r"|整改(?:落实)?进展情况")
 #: What parts on how the rectification was organised say.
 ORGANISATION = re.compile(
     r"高度重视|部署|压实|压紧|加强(?:组织)?领导|担当|政治站位|政治任务|政治责任|总体情况|基本情况|工作开展|推进情况|组织(?:整改|领导|实施|保障)"
@@ -184,10 +188,12 @@ def _wrapper_children(layout: Layout, h: Heading) -> list[Heading]:
     Under a wrapper a part is a finding by its place, unless it is a closing
     or handed-over-matters part or reads as organisation.
     """
-    if not h.children or _finding_like(_title_text(layout, h)):
+    if not h.children:
         return []
+    title = _title_text(layout, h)
     texts = [_title_text(layout, c) for c in h.children]
-    if 2 * sum(map(_finding_like, texts)) < len(texts):
+    named = bool(WRAPPER.search(title)) and not any(q in title for q in _OPEN_QUOTES)
+    if not named and (_finding_like(title) or 2 * sum(map(_finding_like, texts)) < len(texts)):
         return []  # 整改工作基本情况 with (一)迅速传达精神… inside: organisation, not a wrapper
     return [c for c, t in zip(h.children, texts)
             if not _closing(t) and not HANDOVER_PART.search(t) and (_finding_like(t) or not ORGANISATION.search(t))]
@@ -212,7 +218,7 @@ def find_findings(layout: Layout, body_start: int, body_end: int) -> tuple[list[
             text = _title_text(layout, h)
             if _closing(text):
                 continue
-            found = [h] if _finding_like(text) else _wrapper_children(layout, h)
+            found = _wrapper_children(layout, h) or ([h] if _finding_like(text) else [])
             if found and start is None:
                 start = h.line.start
             findings.extend(found)
