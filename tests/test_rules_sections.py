@@ -77,3 +77,12 @@ def test_a_named_wrapper_holds_findings_by_area_even_without_shortcoming_words()
             "(二)组织建设方面\n1.党员发展不规范。做了。\n二、下一步工作打算\n继续推进。\n")
     assert sections(body) == [{"title": "政治建设", "items": ["理论学习不深入"]},
                               {"title": "组织建设", "items": ["党员发展不规范"]}]
+
+
+def test_a_part_named_like_a_wrapper_that_holds_only_organisation_is_not_one() -> None:
+    body = ("一、坚持问题导向,抓好巡视反馈问题整改\n(一)加强组织领导。区委成立领导小组。\n(二)健全工作机制。建立台账。\n"
+            "在巡视整改工作中,给予党纪处分4人,诫勉2人。\n"
+            "二、关于“政治监督不够有力”问题的整改情况\n(一)健全监督机制。做了。\n")
+    r = extract(OPENING + body + SIGNATURE).record_json()
+    assert [s["title"] for s in r["sections"]] == ["政治监督不够有力"]
+    assert r["outcomes"]["party_discipline"] == 4

@@ -193,7 +193,8 @@ def _wrapper_children(layout: Layout, h: Heading) -> list[Heading]:
     title = _title_text(layout, h)
     texts = [_title_text(layout, c) for c in h.children]
     named = bool(WRAPPER.search(title)) and not any(q in title for q in _OPEN_QUOTES)
-    if not named and (_finding_like(title) or 2 * sum(map(_finding_like, texts)) < len(texts)):
+    liked = sum(map(_finding_like, texts))
+    if not liked or not named and (_finding_like(title) or 2 * liked < len(texts)):
         return []  # 整改工作基本情况 with (一)迅速传达精神… inside: organisation, not a wrapper
     return [c for c, t in zip(h.children, texts)
             if not _closing(t) and not HANDOVER_PART.search(t) and (_finding_like(t) or not ORGANISATION.search(t))]
