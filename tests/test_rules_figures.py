@@ -119,3 +119,12 @@ def test_a_units_own_handover_inside_a_finding_is_not_the_teams() -> None:
     o = read("在巡视整改工作中,给予党纪处分5人,诫勉3人。对巡视移交的问题线索12件,已办结10件。"
              "全面起底上一次巡视以来受理的860件检举控告件。")["outcomes"]
     assert (o["clues_received"], o["clues_closed"], o["petitions_received"]) == (12, 10, None)
+
+
+def test_problems_rectified_in_the_wordings_of_several_unit_reports() -> None:
+    plan = read("各被巡察党组织共收到反馈问题720个,制定整改措施1800条,完成整改688个,完成率95.6%。")["plan"]
+    assert (plan["problems"], plan["measures"], plan["problems_rectified"]) == (720, 1800, 688)
+    plan = read("对照反馈的4个方面29个问题,制定整改措施90条,其中已完成整改25个。")["plan"]
+    assert plan["problems_rectified"] == 25
+    plan = read("对照反馈的4个方面29个问题,制定整改措施90条,尚未完成整改4个。")["plan"]
+    assert plan["problems_rectified"] is None

@@ -50,8 +50,9 @@ PLAN_PATTERNS: dict[str, list[str]] = {
         rf"整改任务{N}(?:条|项|个)",
     ],
     "problems_rectified": [
-        rf"(?:已|己)(?:经)?(?:全部|基本)?(?:完成整改|整改完成|整改到位|整改|完成|销号)(?:问题)?{N}(?:个|项|条)",
+        rf"(?:已|己)(?:经)?(?:全部|基本)?(?:完成整改|整改完成|整改到位|整改|完成|销号)(?:的)?(?:问题)?{N}(?:个|项|条)",
         rf"{N}(?:个|项|条)(?:问题)?(?:已|己)(?:经)?(?:全部|基本)?(?:完成整改|整改完成|整改到位|完成|销号)",
+        rf"(?<![未没尚])(?:完成整改|整改完成|整改到位|销号)(?:的)?(?:问题)?{N}(?:个|项|条)",
     ],
 }
 _PLAN_RES = {k: [re.compile(p) for p in v] for k, v in PLAN_PATTERNS.items()}
@@ -64,10 +65,13 @@ _PLAN_CONTEXT = re.compile(r"反馈|方案|细化|梳理|分解|交办|形成|�
 #: working mechanism's parts (从10个方面着力).
 _NOT_THE_PLAN = re.compile(r"上轮|上一轮|上次|前轮|认领|领办|牵头|包案|其中|同类|自查|查摆|排查|举一反三|直属|所属")
 _NOT_THE_PLAN_NOW = re.compile(r"(?:从|在|围绕|聚焦)$")
+#: What makes a count of rectified problems another inspection's or a self-check's (其中 and a leader's
+#: share are fine here: "其中已完成整改25个").
+_NOT_THIS_INSPECTION = re.compile(r"上轮|上一轮|上次|前轮|同类|自查|查摆|排查|举一反三|直属|所属")
 _CLAUSE_STOP = re.compile(r"[,;。:!?]")
 
 
-def _is_plan_count(text: str, m: re.Match[str], lo: int) -> bool:
+def _is_plan_count(key: str, text: str, m: re.Match[str], lo: int) -> bool:
     """A count that is the plan's: not a bare 一 (一个问题 is prose), and nothing in its clause before it
     ties it to another round, one leader, a subset or a working mechanism."""
     if m.group("n") == "一":
@@ -75,6 +79,8 @@ def _is_plan_count(text: str, m: re.Match[str], lo: int) -> bool:
     start = max(lo, m.start() - 24)
     stops = list(_CLAUSE_STOP.finditer(text, start, m.start()))
     clause = text[stops[-1].end() if stops else start:m.start()]
+    if key == "problems_rectified":
+        return not _NOT_THIS_INSPECTION.search(clause)
     return not (_NOT_THE_PLAN.search(clause) or _NOT_THE_PLAN_NOW.search(clause))
 
 
@@ -89,7 +95,7 @@ def _plan_match(key: str, text: str, lo: int, hi: int) -> re.Match[str] | None:
         return None
     for r in _PLAN_RES[key]:
         for m in r.finditer(text, lo, hi):
-            if _is_plan_count(text, m, lo):
+            if _is_plan_count(key, text, m, lo):
                 return m
     return None
 
@@ -150,7 +156,7 @@ def _extract_rectified(layout: Layout, draft: Draft, start: int, hi: int) -> Non
             continue
         for s, e in layout.sentences(line):
             m = _plan_match("problems_rectified", layout.folded, s, e)
-            if m is None or _NOT_THE_PLAN.search(layout.folded, s, m.start()):
+            if m is None or _NOT_THIS_INSPECTION.search(layout.folded, s, m.start()):
                 continue
             if not _RECTIFIED_CONTEXT.search(layout.folded, s, e) and not any(
                     _plan_match(k, layout.folded, s, e) for k in _PLAN_KEYS):
