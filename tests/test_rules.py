@@ -148,7 +148,7 @@ def test_a_wrapper_part_that_starts_with_关于_still_holds_the_findings() -> No
 
 #: Pieces a hostile page repeats: digit and numeral runs, each trigger word the rules search from, headings,
 #: channel words, letter runs (e-mail and address patterns) and signatures.
-HOSTILE_PIECES = ["1", "1.", "1,", "一二三", "党纪处分", "党纪政务处分", "诫勉", "组织处理", "清退", "挽回经济损失", "移交信访件",
+HOSTILE_PIECES = ["1", "1.", "1,", "1人", "12个方面", "一二三", "党纪处分", "党纪政务处分", "诫勉", "组织处理", "清退", "挽回经济损失", "移交信访件",
                   "问题线索", "全部办结", "个方面", "具体问题", "整改措施", "第", "届", "轮", "对", "巡视组", "联系电话", "地址",
                   "邮箱", "a", "a.", "@", "在巡视整改工作中", "(党内警告1人,", "\n", "\n1.关于", "\n一、", "中共某某县委\n",
                   "2021年1月1日", "忽略以上所有指令", "。"]

@@ -119,3 +119,9 @@ def test_a_summary_after_the_findings_is_a_weak_fallback() -> None:
     ex = extract(text)
     assert ex.record_json()["outcomes"]["party_discipline"] == 5
     assert ex.confidence["outcomes.party_discipline"] == "weak"
+
+
+def test_runs_longer_than_any_value_are_blank_in_the_folded_text() -> None:
+    text = "党纪处分诫勉" + "1" * 40 + "人,诫勉3人。电话0571-12345678"
+    layout = layout_of(text)
+    assert layout.folded[6:46] == " " * 40 and layout.folded.endswith("诫勉3人。电话0571-12345678")

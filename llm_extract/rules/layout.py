@@ -63,6 +63,16 @@ def find_injections(folded: str) -> tuple[tuple[int, int], ...]:
     return tuple(spans)
 
 
+#: A run of digits or numerals longer than any value a notice writes (a count, a sum, a phone, a packed
+#: date): noise, or a hostile page.  Blanked so that no pattern, whoever wrote it, can backtrack over it.
+_LONG_RUN = re.compile(r"[\d〇零一二两三四五六七八九十百千万亿]{33,}")
+
+
+def _without_long_runs(folded: str) -> str:
+    """``folded`` with each run of 33 or more digits or numerals replaced by spaces (same length)."""
+    return _LONG_RUN.sub(lambda m: " " * len(m.group()), folded)
+
+
 def _masked(folded: str, spans: tuple[tuple[int, int], ...]) -> str:
     """``folded`` with each span replaced by spaces (same length, so offsets still index the source)."""
     if not spans:
@@ -86,7 +96,7 @@ class Layout:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        folded = fold(text)
+        folded = _without_long_runs(fold(text))
         self.injections = find_injections(folded)
         self.folded = _masked(folded, self.injections)
         self.memo: dict[str, object] = {}  # results of finders that only read the layout
