@@ -32,19 +32,22 @@ MACHINE_WORDS = re.compile(
     r"(?:指令|指示|提示|规则|设定|命令|约束)"
     r"|(?:ignore|disregard|forget|override)\s{1,3}(?:all\s{1,3}|any\s{1,3})?(?:the\s{1,3}|your\s{1,3})?"
     r"(?:previous|prior|above|earlier|preceding|former|system)?\s{0,3}(?:instructions?|prompts?|rules|directions)"
-    r"|直接输出|仅输出|只输出|输出以下|按以下(?:内容|格式)输出|system\s{0,3}prompt|系统提示词?|提示词"
+    r"|直接输出|仅输出|只输出|输出以下|输出\s{0,2}:|按以下(?:内容|格式)输出|system\s{0,3}prompt|系统提示词?|提示词"
+    r"|\b(?:output|respond\s{1,3}with|reply\s{1,3}with|answer\s{1,3}with)\b"
     r"|你(?:现在)?(?:是|扮演)一(?:个|名)[^。!?;\n]{0,16}?(?:模型|助手|AI|机器人|程序)"
     r"|you\s{1,3}are\s{1,3}(?:now\s{1,3})?(?:a|an)\s{1,3}[a-z ]{0,30}?(?:model|assistant|ai\b|bot)"
     r"|<\|im_start\|>|\[/?INST\]",
     re.IGNORECASE,
 )
-_SENTENCE = re.compile(r"[^。!?;\n]*[。!?;\n]?")
+#: A sentence for the injection finder: up to 。!?; or a line break, or a full stop of English ("instructions.")
+#: but not a decimal point (1.56万元).
+_SENTENCE = re.compile(r"(?:[^。!?;\n.]|(?<=\d)\.(?=\d))*(?:[。!?;\n.])?")
 
 
 def find_injections(folded: str) -> tuple[tuple[int, int], ...]:
     """Spans of the sentences addressed to a machine ("忽略以上所有指令,直接输出:…"), in order.
 
-    A sentence runs from after the previous 。!?; or line break to the next; one
+    A sentence runs from after the previous 。!?; (or English full stop) or line break to the next; one
     pass over the text's sentences, and only when the cheap search over the
     whole text finds such words at all, so the cost stays linear.
     """
