@@ -71,7 +71,7 @@ def test_machine_addressed_sentences_in_several_wordings_are_found() -> None:
 
 
 def test_the_notices_own_words_are_not_taken_for_an_injection() -> None:
-    text = "存在忽略群众合理诉求的问题。整改任务按要求直接报送县委。对照指示精神逐项整改。"
+    text = "存在忽略群众合理诉求的问题。整改任务按要求直接报送县委。对照指示精神逐项整改。预警系统提示超期事项12件。"
     assert find_injections(fold(text)) == ()
 
 

@@ -32,7 +32,7 @@ MACHINE_WORDS = re.compile(
     r"(?:指令|指示|提示|规则|设定|命令|约束)"
     r"|(?:ignore|disregard|forget|override)\s{1,3}(?:all\s{1,3}|any\s{1,3})?(?:the\s{1,3}|your\s{1,3})?"
     r"(?:previous|prior|above|earlier|preceding|former|system)?\s{0,3}(?:instructions?|prompts?|rules|directions)"
-    r"|直接输出|仅输出|只输出|输出以下|输出\s{0,2}:|按以下(?:内容|格式)输出|system\s{0,3}prompt|系统提示词?|提示词"
+    r"|直接输出|仅输出|只输出|输出以下|输出\s{0,2}:|按以下(?:内容|格式)输出|system\s{0,3}prompt|提示词"
     r"|\b(?:output|respond\s{1,3}with|reply\s{1,3}with|answer\s{1,3}with)\b"
     r"|你(?:现在)?(?:是|扮演)一(?:个|名)[^。!?;\n]{0,16}?(?:模型|助手|AI|机器人|程序)"
     r"|you\s{1,3}are\s{1,3}(?:now\s{1,3})?(?:a|an)\s{1,3}[a-z ]{0,30}?(?:model|assistant|ai\b|bot)"
