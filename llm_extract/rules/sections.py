@@ -3,8 +3,13 @@
 Notices number their parts 一、 / (一) / 1. (and (1)).  Findings are either
 the top-level parts themselves (Zhejiang: 一、关于“…”问题的整改情况) or the
 parts inside one wrapper (Hunan, Shandong: 二、巡视反馈问题整改进展情况 with
-(一)…方面 inside).  Parts on how the rectification was organised and the
-closing 下一步 part are not findings.
+(一)…方面 inside).  Which is which is decided by a criterion for the genre,
+not a list of titles: a finding names a shortcoming (不到位, 不够, 薄弱,
+存在…) or takes a finding's form (关于…问题, “…”问题, 反馈问题:…, 在…方面);
+a wrapper is named as one or holds mostly findings, and under it a part is a
+finding by its place; everything else is organisation (how the
+rectification was organised, in whatever wording) or the closing part
+(下一步, 持续巩固…).  A page cut off before its findings has none.
 """
 
 from __future__ import annotations
