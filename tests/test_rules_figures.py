@@ -48,7 +48,7 @@ def test_plan_wordings_of_the_genre() -> None:
 
 
 def test_counts_that_are_not_the_plan() -> None:
-    plan = read("县委成立领导小组,从8个方面着力推进整改,县委书记主动认领6项重点问题。"
+    plan = read("县委成立领导小组,从思想认识、组织领导等8个方面着力推进整改,县委书记主动认领6项重点问题。"
                 "对照反馈的3个方面15个具体问题,制定整改措施52条,其中7项民生问题由县领导牵头。"
                 "对上轮巡视反馈的20个问题开展“回头看”,已整改到位19个。")["plan"]
     assert plan == {"problem_areas": 3, "problems": 15, "measures": 52, "problems_rectified": None}
@@ -128,3 +128,9 @@ def test_problems_rectified_in_the_wordings_of_several_unit_reports() -> None:
     assert plan["problems_rectified"] == 25
     plan = read("对照反馈的4个方面29个问题,制定整改措施90条,尚未完成整改4个。")["plan"]
     assert plan["problems_rectified"] is None
+
+
+def test_a_cut_summary_led_by_a_dated_opener_keeps_its_one_figure() -> None:
+    cut = OPENING + "一、整改工作总体情况\n区委成立领导小组。\n截至2022年11月底,全区共给予党纪处分17人(党内警告9人,"
+    o = extract(cut).record_json()["outcomes"]
+    assert o["party_discipline"] == 17 and o["party_discipline_breakdown"] == {"warning": 9}

@@ -64,7 +64,7 @@ _PLAN_CONTEXT = re.compile(r"反馈|方案|细化|梳理|分解|交办|形成|�
 #: leader's share (主动认领4项), a subset (其中9项), self-found similar problems (查摆同类问题136个), a
 #: working mechanism's parts (从10个方面着力).
 _NOT_THE_PLAN = re.compile(r"上轮|上一轮|上次|前轮|认领|领办|牵头|包案|其中|同类|自查|查摆|排查|举一反三|直属|所属")
-_NOT_THE_PLAN_NOW = re.compile(r"(?:从|在|围绕|聚焦)$")
+_NOT_THE_PLAN_NOW = re.compile(r"^(?:从|围绕|聚焦)|(?:从|在|围绕|聚焦)$")
 #: What makes a count of rectified problems another inspection's or a self-check's (其中 and a leader's
 #: share are fine here: "其中已完成整改25个").
 _NOT_THIS_INSPECTION = re.compile(r"上轮|上一轮|上次|前轮|同类|自查|查摆|排查|举一反三|直属|所属")
@@ -209,7 +209,9 @@ GOV_BREAKDOWN = {"警告": "warning", "记过": "demerit", "记大过": "major_d
 _BREAKDOWN_ITEM = re.compile(
     rf"(?P<label>党内严重警告|党内警告|严重警告|撤销党内职务|留党察看|开除党籍|政务警告|警告|记大过|记过|降级|撤职|开除公职|开除)(?:处分)?{N}{PERSONS}"
 )
-_SUMMARY_OPENERS = re.compile(r"^(?:在(?:巡视|巡察)?整改(?:工作)?(?:中|期间|过程中)|(?:巡视|巡察)反馈(?:意见)?(?:以)?后|截至目前|截止目前|整改(?:工作开展)?以来|通过(?:巡视|巡察)?整改)")
+_SUMMARY_OPENERS = re.compile(r"^(?:在(?:巡视|巡察)?(?:集中)?整改(?:工作)?(?:中|期间|过程中)|(?:巡视|巡察)反馈(?:意见)?(?:以后|以来|后)"
+                               r"|截[至止](?:目前|\d{4}年\d{1,2}月(?:底|末|\d{1,2}日)?)|(?:巡视|巡察)?整改(?:工作开展)?以来"
+                               r"|通过(?:巡视|巡察)?整改)")
 
 #: What may stand between a figure and the next field's trigger in one list.
 _SEP = r"[,;、]"
