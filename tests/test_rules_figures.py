@@ -43,6 +43,8 @@ def test_plan_wordings_of_the_genre() -> None:
     assert (plan["problems"], plan["measures"]) == (17, 40)
     plan = read("将反馈意见细化为44个“问题清单”、205条“任务清单”,逐项销号。")["plan"]
     assert (plan["problems"], plan["measures"]) == (44, 205)
+    plan = read("市委巡察组共反馈意见32条,局党组逐条制定整改措施97条。")["plan"]
+    assert (plan["problems"], plan["measures"]) == (32, 97)
     plan = read("各单位对照反馈问题,共梳理问题118个,制定整改措施402条。")["plan"]
     assert (plan["problems"], plan["measures"]) == (118, 402)
 
