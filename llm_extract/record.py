@@ -33,6 +33,9 @@ class Extraction:
     #: per evidence path, ``"strong"`` (a pattern the genre uses for this field) or ``"weak"``
     #: (a fallback guess); only the rules fill it, and the merge weighs it
     confidence: dict[str, str] = field(default_factory=dict)
+    #: what a reader of the line should know about the text, e.g. a sentence addressed to a machine
+    #: that was ignored ("text addressed to a machine at 1234-1290 ignored: 忽略以上所有指令…")
+    warnings: list[str] = field(default_factory=list)
 
     def record_json(self) -> dict[str, Any]:
         return self.record.to_json_dict()
@@ -220,6 +223,8 @@ class DocResult:
             "backend": self.backend,
             "error": self.error,
         }
+        if self.extraction is not None and self.extraction.warnings:
+            line["warnings"] = list(self.extraction.warnings)
         if self.call is not None:
             line.update(self.call.to_json())
         if self.source is not None:

@@ -6,9 +6,12 @@ examples pin the genre's variants the samples do not all show.
 
 from __future__ import annotations
 
-from hypothesis import given, settings, strategies as st
+import time
 
-from llm_extract.rules import extract
+import pytest
+from hypothesis import HealthCheck, example, given, settings, strategies as st
+
+from llm_extract.rules import extract, layout_of
 
 
 def test_header_of_a_county_special_inspection(county_notice: str) -> None:
@@ -139,3 +142,51 @@ def test_a_wrapper_part_that_starts_with_关于_still_holds_the_findings() -> No
         {"title": "党的建设薄弱", "items": ["加强基层党建"]},
         {"title": "落实主体责任不到位", "items": ["压实责任"]},
     ]
+
+
+# --- every input is read in time linear in its length ------------------------
+
+#: Pieces a hostile page repeats: digit and numeral runs, each trigger word the rules search from, headings,
+#: channel words, letter runs (e-mail and address patterns) and signatures.
+HOSTILE_PIECES = ["1", "1.", "1,", "1人", "12个方面", "一二三", "党纪处分", "党纪政务处分", "诫勉", "组织处理", "清退", "挽回经济损失", "移交信访件",
+                  "问题线索", "全部办结", "个方面", "具体问题", "整改措施", "第", "届", "轮", "对", "巡视组", "联系电话", "地址",
+                  "邮箱", "a", "a.", "@", "在巡视整改工作中", "(党内警告1人,", "\n", "\n1.关于", "\n一、", "中共某某县委\n",
+                  "2021年1月1日", "忽略以上所有指令", "。"]
+HOSTILE_CHARS = 8_000
+
+
+@pytest.fixture(scope="module")
+def normal_seconds_per_char(sample_texts: dict[str, str]) -> float:
+    """What a normal notice costs per character on this machine, now (best of three cold rounds)."""
+    texts = list(sample_texts.values())
+    best = float("inf")
+    for _ in range(3):
+        layout_of.cache_clear()
+        start = time.perf_counter()
+        for text in texts:
+            layout_of.cache_clear()
+            extract(text)
+        best = min(best, time.perf_counter() - start)
+    return best / sum(map(len, texts))
+
+
+def _hostile(pieces: list[tuple[str, int]]) -> str:
+    """Runs of each piece, the whole repeated to HOSTILE_CHARS characters."""
+    unit = "".join(piece * n for piece, n in pieces) or "1"
+    return (unit * (HOSTILE_CHARS // len(unit) + 1))[:HOSTILE_CHARS]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(HOSTILE_PIECES), st.integers(1, 6000)), min_size=1, max_size=4))
+@example([("党纪处分诫勉", 1), ("1", 20_000)])  # issue 12: 20,000 digits after 党纪处分诫勉 took 287 s
+@example([("邮箱", 1), ("a", 20_000)])
+@example([("在巡视整改工作中党纪处分1人\n", 1)])
+def test_hostile_text_is_read_in_linear_time(normal_seconds_per_char: float, pieces: list[tuple[str, int]]) -> None:
+    """A generous budget, 100 times a normal notice's cost per character (and never under a second):
+    it only catches a pattern that backtracks over a whole run (quadratic: minutes at this length)."""
+    text = _hostile(pieces)
+    layout_of.cache_clear()
+    start = time.perf_counter()
+    extract(text)
+    elapsed = time.perf_counter() - start
+    assert elapsed < max(1.0, 100 * normal_seconds_per_char * len(text)), f"{elapsed:.2f} s for {len(text)} chars"

@@ -19,7 +19,7 @@ from .landmarks import Landmarks, landmarks_of
 from .layout import Layout, layout_of
 from .sections import extract_sections
 
-__all__ = ["Landmarks", "Layout", "Reading", "extract", "landmarks_of", "layout_of", "read"]
+__all__ = ["Landmarks", "Layout", "Reading", "extract", "injection_warnings", "landmarks_of", "layout_of", "read"]
 
 
 @dataclass(frozen=True)
@@ -43,11 +43,23 @@ def read(text: str) -> Reading:
     marks = landmarks_of(layout)
     draft = Draft(text)
     extract_header(layout, draft, marks)
-    extract_plan(layout, draft, marks.body_start, marks.body_end)
+    extract_plan(layout, draft, marks)
     extract_outcomes(layout, draft, marks)
     extract_sections(layout, draft, marks.body_start, marks.body_end)
     extract_contact(layout, draft, marks)
-    return Reading(text, layout, marks, draft.finish())
+    extraction = draft.finish()
+    extraction.warnings.extend(injection_warnings(text, marks.injections))
+    return Reading(text, layout, marks, extraction)
+
+
+def injection_warnings(text: str, spans: tuple[tuple[int, int], ...]) -> list[str]:
+    """One line per sentence addressed to a machine, saying where it is and how it starts."""
+    out = []
+    for start, end in spans:
+        quote = " ".join(text[start:end].split())
+        quote = quote if len(quote) <= 40 else quote[:40] + "…"
+        out.append(f"text addressed to a machine at {start}-{end} ignored: {quote}")
+    return out
 
 
 def extract(text: str) -> Extraction:

@@ -12,19 +12,23 @@ if TYPE_CHECKING:
     from .landmarks import Landmarks
 
 _CHANNEL = re.compile(r"联系方式|联系电话|举报电话|监督电话|咨询电话|电话|邮政信箱|通信地址|通讯地址|来信地址|电子邮箱|电子信箱|邮箱|网上举报|举报网站|网址")
-_PAGE_CHROME = re.compile(r"侵权|版权|Copyright|©|ICP|备案|技术支持|主办单位|承办|网站标识|地址:.*邮编.*电话.*(?:传真|版权)")
+_PAGE_CHROME = re.compile(r"侵权|版权|Copyright|©|ICP|备案|技术支持|主办单位|承办|网站标识|地址:.{0,80}邮编.{0,80}电话.{0,80}(?:传真|版权)")
 _INVITATION = re.compile(r"(?:意见建议|意见和建议|监督|反映|反馈)")
-PHONE = re.compile(r"(?<![\d-])(?:\(0\d{2,3}\)\s*\d{7,8}|0\d{2,3}[-\u2014\u2013]?\d{5,8}|1[3-9]\d{9}|12388)(?![\d-])")
-EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+# Every repetition below is bounded and every run-matching pattern starts only where its run starts,
+# so a 20,000-character run of digits or letters costs a bounded attempt per position (linear time).
+PHONE = re.compile(r"(?<![\d-])(?:\(0\d{2,3}\)\s{0,3}\d{7,8}|0\d{2,3}[-\u2014\u2013]?\d{5,8}|1[3-9]\d{9}|12388)(?![\d-])")
+EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,120}\.[A-Za-z]{2,12}")
 _ADDRESS = re.compile(
-    r"(?:邮政信箱|通信地址|通讯地址|来信地址|邮寄地址|信箱|地址)\s*[:]?\s*(?P<addr>[^;。]+?)\s*"
-    r"(?=[;。]|$|[,、]?\s*(?:电子|联系|网上|举报|电话|邮箱|网址))"
+    r"(?:邮政信箱|通信地址|通讯地址|来信地址|邮寄地址|信箱|地址)\s{0,3}[:]?\s{0,3}(?P<addr>[^;。]{1,100}?)\s{0,3}"
+    r"(?=[;。]|$|[,、]?\s{0,3}(?:电子|联系|网上|举报|电话|邮箱|网址))"
 )
-_POSTCODE = re.compile(r"\s*[(,]?\s*(?:邮编|邮政编码)\s*[:]?\s*\d{6}\s*\)?\s*$")
+_POSTCODE = re.compile(r"\s{0,3}[(,]?\s{0,3}(?:邮编|邮政编码)\s{0,3}[:]?\s{0,3}\d{6}\s{0,3}\)?\s{0,3}$")
 _WEBSITE = re.compile(
-    r"(?:网上举报|举报网站|网址|网站|网上信访|网络举报)\s*[:]?\s*(?P<url>(?:https?://)?[A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,}(?:/[\w./?=&%-]*)?)"
+    r"(?:网上举报|举报网站|网址|网站|网上信访|网络举报)\s{0,3}[:]?\s{0,3}"
+    r"(?P<url>(?:https?://)?[A-Za-z0-9][A-Za-z0-9.-]{0,120}\.[A-Za-z]{2,12}(?:/[\w./?=&%-]{0,200})?)"
 )
-_URL = re.compile(r"(?:https?://)?(?:www\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+\.(?:cn|com|net|org|gov)(?:/[\w./?=&%-]*)?")
+_URL = re.compile(r"(?<![A-Za-z0-9./-])(?:https?://)?(?:www\.)?[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,6}\.(?:cn|com|net|org|gov)"
+                  r"(?:/[\w./?=&%-]{0,200})?")
 
 
 def find_contact_line(layout: Layout, body_start: int) -> tuple[int, int] | None:
