@@ -6,6 +6,10 @@ Notices run to 50,000 characters.  When a text is longer than the backend's
 backend found, every heading line (cut at its first 。), and the tail
 (contact and signature).  Every line is a slice of the source, so any quote
 copied from the excerpt is still found in the source.
+
+Sentences addressed to a machine (忽略以上指令…, which the rules' layout finds)
+are blanked before anything is sent: the model never reads them, and a
+quote of them could not be grounded anyway.
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ GAP = "…"
 
 
 def build_excerpt(text: str, max_chars: int) -> str:
+    """The text a model is sent: all of it when short enough, else its key lines; injected text blanked."""
+    layout = layout_of(text)
+    text = _blank(text, landmarks_of(layout).injections)
     if len(text) <= max_chars:
         return text
-    layout = layout_of(text)
     lines = layout.lines
     keep: dict[int, tuple[int, int]] = {}
 
@@ -64,3 +70,15 @@ def build_excerpt(text: str, max_chars: int) -> str:
         used += len(piece) + 1
         previous = i
     return "\n".join(parts)
+
+
+def _blank(text: str, spans: tuple[tuple[int, int], ...]) -> str:
+    """``text`` with every span replaced by spaces of the same length (line breaks kept)."""
+    if not spans:
+        return text
+    chars = list(text)
+    for start, end in spans:
+        for i in range(start, end):
+            if chars[i] not in "\r\n":
+                chars[i] = " "
+    return "".join(chars)
