@@ -169,6 +169,7 @@ def _run_file(args: argparse.Namespace, backend: Any) -> RunSummary:
         shard = Shard.parse(args.shard) if args.shard else None
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    _check_output(out, args.paths, resuming=not args.overwrite)
     if args.overwrite and out.exists():
         out.unlink()
     try:
@@ -183,6 +184,17 @@ def _run_file(args: argparse.Namespace, backend: Any) -> RunSummary:
                                 on_skip=lambda doc: bar.tick("skipped", doc))
     summary.usage = usage_totals(out, getattr(backend, "fingerprint", None))
     return summary
+
+
+def _check_output(out: Path, inputs: list[str], *, resuming: bool) -> None:
+    """Refuse (exit 2, nothing touched) an output that is an input, inside an input folder, or not writable."""
+    from .run.paths import OutputPathError, check_not_an_input, check_writable_output
+
+    try:
+        check_not_an_input(out, inputs)
+        check_writable_output(out, check_lines=resuming)
+    except OutputPathError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _backends(args: argparse.Namespace) -> int:
@@ -203,6 +215,8 @@ def _batch(args: argparse.Namespace) -> int:
     backend = make_backend(args.backend, args.config)
     if not isinstance(backend, LLMBackend):
         raise UsageError("batch needs an LLM backend; the rules backend makes no requests")
+    inputs = [*args.paths, *([args.results] if args.batch_command == "collect" else [])]
+    _check_output(args.out, inputs, resuming=False)
     if args.batch_command == "submit":
         n, bad = openai_batch.submit(args.paths, backend, args.out)
         for item in bad:
