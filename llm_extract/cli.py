@@ -122,7 +122,7 @@ def _show(args: argparse.Namespace) -> int:
 
     if not args.pred.is_file():
         raise UsageError(f"no output file {args.pred}")
-    console = Console()
+    console = Console(markup=False)  # every cell is text from the output file: nothing in it is markup
     with args.pred.open(encoding="utf-8") as handle:
         for raw in handle:
             if raw.strip():
@@ -151,7 +151,7 @@ def _extract(args: argparse.Namespace) -> int:
     else:
         summary = _run_file(args, backend)
     if not args.quiet:
-        err.print(run_summary(dict(summary.counts), summary.usage, backend.name, args.out))
+        err.print(run_summary(dict(summary.counts), summary.usage, escape(backend.name), escape(args.out)))
     if args.strict and summary.counts.get("error"):
         err.print(f"[red]--strict: {summary.counts['error']} input(s) failed[/red]")
         return 1
@@ -221,14 +221,14 @@ def _batch(args: argparse.Namespace) -> int:
         n, bad = openai_batch.submit(args.paths, backend, args.out)
         for item in bad:
             err.print(f"[red]{escape(item.id)}[/red]: {escape(item.error)}")
-        err.print(f"wrote {n} requests to {args.out}; upload it to the provider's Batch API, then run "
+        err.print(f"wrote {n} requests to {escape(str(args.out))}; upload it to the provider's Batch API, then run "
                   f"`llm-extract batch collect RESULTS.jsonl PATH... --backend {escape(args.backend)} --out FILE`")
         return 0
     if not args.results.is_file():
         raise UsageError(f"no batch results file {args.results}")
     with args.out.open("w", encoding="utf-8") as handle:
         summary = write_results(openai_batch.collect(args.results, args.paths, backend), handle)
-    err.print(run_summary(dict(summary.counts), {}, backend.name, str(args.out)))
+    err.print(run_summary(dict(summary.counts), {}, escape(backend.name), escape(str(args.out))))
     return 0
 
 
@@ -251,7 +251,7 @@ def _compare(args: argparse.Namespace) -> int:
     print_comparison(data)
     if args.report:
         for path in write_comparison(data, args.report):
-            err.print(f"wrote {path}")
+            err.print(f"wrote {escape(str(path))}")
     return 0
 
 
@@ -262,7 +262,7 @@ def _review(args: argparse.Namespace) -> int:
         raise UsageError(f"no predictions file {args.pred}")
     gold = load_gold(args.gold) if args.gold else {}
     n = write_review(args.pred, args.out, gold, warn=lambda msg: err.print(f"[yellow]{escape(msg)}[/yellow]"))
-    err.print(f"wrote {n} review pages and {args.out / 'index.html'}")
+    err.print(f"wrote {n} review pages and {escape(str(args.out / 'index.html'))}")
     return 0
 
 
@@ -288,7 +288,7 @@ def _eval(args: argparse.Namespace) -> int:
         print(f"value precision {o.precision:.3f} recall {o.recall:.3f} F1 {o.f1:.3f}")
     if args.report:
         for path in write_reports(result, args.report, meta):
-            err.print(f"wrote {path}")
+            err.print(f"wrote {escape(str(path))}")
     return 0
 
 
