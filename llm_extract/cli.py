@@ -160,7 +160,17 @@ def _extract(args: argparse.Namespace) -> int:
 
 def _backend(args: argparse.Namespace) -> Any:
     """The backend the command names, with its answer cache unless ``--no-cache``."""
-    return make_backend(args.backend, args.config, cache=None if args.no_cache else (args.cache or True))
+    return _make_backend(args.backend, args.config, cache=None if args.no_cache else (args.cache or True))
+
+
+def _make_backend(name: str, config: Path | None, **kwargs: Any) -> Any:
+    """:func:`make_backend`, with a prompt or cache it cannot read as one clear line (exit 2)."""
+    try:
+        return make_backend(name, config, **kwargs)
+    except (OSError, ValueError) as exc:
+        if isinstance(exc, ConfigError):
+            raise
+        raise UsageError(f"backend {name!r}: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 def _run_file(args: argparse.Namespace, backend: Any) -> RunSummary:
@@ -212,7 +222,7 @@ def _batch(args: argparse.Namespace) -> int:
     from .llm.backend import LLMBackend
     from .report.terminal import run_summary
 
-    backend = make_backend(args.backend, args.config)
+    backend = _make_backend(args.backend, args.config)
     if not isinstance(backend, LLMBackend):
         raise UsageError("batch needs an LLM backend; the rules backend makes no requests")
     inputs = [*args.paths, *([args.results] if args.batch_command == "collect" else [])]

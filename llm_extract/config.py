@@ -23,6 +23,7 @@ from typing import Any
 
 DEFAULT_CONFIG = Path("llm_extract.toml")
 MODES = ("json_schema", "tools", "json", "md_json")
+PROMPT_FILES = ("extract.system.md", "extract.user.md")  # what a prompt_dir must hold
 
 
 class ConfigError(ValueError):
@@ -93,7 +94,10 @@ def backend_configs(config: dict[str, Any]) -> dict[str, BackendConfig]:
     for name in [*PRESETS, *[n for n in table if n not in PRESETS]]:
         if name == "rules":
             continue
-        values = {**PRESETS.get(name, {}), **(table.get(name) or {})}
+        entry = table.get(name) or {}
+        if not isinstance(entry, dict):
+            raise ConfigError(f"backend {name!r} must be a table ([backends.{name}]), not {entry!r}")
+        values = {**PRESETS.get(name, {}), **entry}
         if "api_key" in values:
             raise ConfigError(f"backend {name!r}: put the key in an environment variable and name it in api_key_env")
         unknown = set(values) - known
@@ -139,8 +143,8 @@ def _type_problem(key: str, value: Any) -> str | None:
     if key in _STRINGS:
         if not isinstance(value, str) or not value.strip():
             return "must be a non-empty string"
-        if key == "prompt_dir" and not Path(value).is_dir():
-            return "must be an existing folder (of extract.system.md and extract.user.md)"
+        if key == "prompt_dir" and not all((Path(value) / f).is_file() for f in PROMPT_FILES):
+            return f"must be a folder holding {' and '.join(PROMPT_FILES)}"
         return None
     if key not in _NUMBERS:
         return None

@@ -268,3 +268,12 @@ def test_deeply_nested_html_does_not_stall_the_run(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=30)
     line = json.loads(proc.stdout)
     assert line["status"] == "ok" and line["record"] == extract(text).record_json()
+
+
+def test_a_cache_file_that_is_not_a_cache_is_one_clear_line(tmp_path: Path) -> None:
+    (tmp_path / "cache.sqlite").write_text("not a database", encoding="utf-8")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[backends.s]\nbase_url = "http://127.0.0.1:9/v1"\nmodel = "s"\n', encoding="utf-8")
+    proc = cli("extract", str(NOTICES / f"{OUHAI}.txt"), "--backend", "s", "--config", str(cfg),
+               "--cache", str(tmp_path / "cache.sqlite"), "--quiet")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "cannot use the answer cache" in proc.stderr
