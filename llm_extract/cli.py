@@ -21,6 +21,7 @@ from . import __version__
 from .config import ConfigError
 from .factory import make_backend
 from .report.progress import RunProgress
+from .run.paths import OutputPathError, check_output
 from .run import (OutputError, RunSummary, Shard, count_inputs, predict, read_predictions, run_documents,
                   run_to_handle, usage_totals, write_results)
 from .score.gold import GoldError, load_gold, notice_paths
@@ -107,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "compare": _compare, "review": _review, "show": _show}
     try:
         return commands[args.command](args)
-    except (UsageError, ConfigError, OutputError, GoldError) as exc:
+    except (UsageError, ConfigError, OutputError, OutputPathError, GoldError) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         return 2
     except KeyboardInterrupt:
@@ -160,17 +161,8 @@ def _extract(args: argparse.Namespace) -> int:
 
 def _backend(args: argparse.Namespace) -> Any:
     """The backend the command names, with its answer cache unless ``--no-cache``."""
-    return _make_backend(args.backend, args.config, cache=None if args.no_cache else (args.cache or True))
+    return make_backend(args.backend, args.config, cache=None if args.no_cache else (args.cache or True))
 
-
-def _make_backend(name: str, config: Path | None, **kwargs: Any) -> Any:
-    """:func:`make_backend`, with a prompt or cache it cannot read as one clear line (exit 2)."""
-    try:
-        return make_backend(name, config, **kwargs)
-    except (OSError, ValueError) as exc:
-        if isinstance(exc, ConfigError):
-            raise
-        raise UsageError(f"backend {name!r}: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 def _run_file(args: argparse.Namespace, backend: Any) -> RunSummary:
@@ -179,7 +171,7 @@ def _run_file(args: argparse.Namespace, backend: Any) -> RunSummary:
         shard = Shard.parse(args.shard) if args.shard else None
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    _check_output(out, args.paths, resuming=not args.overwrite)
+    check_output(out, args.paths, resuming=not args.overwrite)
     if args.overwrite and out.exists():
         out.unlink()
     try:
@@ -194,17 +186,6 @@ def _run_file(args: argparse.Namespace, backend: Any) -> RunSummary:
                                 on_skip=lambda doc: bar.tick("skipped", doc))
     summary.usage = usage_totals(out, getattr(backend, "fingerprint", None))
     return summary
-
-
-def _check_output(out: Path, inputs: list[str], *, resuming: bool) -> None:
-    """Refuse (exit 2, nothing touched) an output that is an input, inside an input folder, or not writable."""
-    from .run.paths import OutputPathError, check_not_an_input, check_writable_output
-
-    try:
-        check_not_an_input(out, inputs)
-        check_writable_output(out, check_lines=resuming)
-    except OutputPathError as exc:
-        raise UsageError(str(exc)) from None
 
 
 def _backends(args: argparse.Namespace) -> int:
@@ -222,11 +203,11 @@ def _batch(args: argparse.Namespace) -> int:
     from .llm.backend import LLMBackend
     from .report.terminal import run_summary
 
-    backend = _make_backend(args.backend, args.config)
+    backend = make_backend(args.backend, args.config)
     if not isinstance(backend, LLMBackend):
         raise UsageError("batch needs an LLM backend; the rules backend makes no requests")
-    inputs = [*args.paths, *([args.results] if args.batch_command == "collect" else [])]
-    _check_output(args.out, inputs, resuming=False)
+    check_output(args.out, [*args.paths, *([args.results] if args.batch_command == "collect" else [])],
+                 resuming=False)
     if args.batch_command == "submit":
         n, bad = openai_batch.submit(args.paths, backend, args.out)
         for item in bad:

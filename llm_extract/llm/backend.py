@@ -24,7 +24,7 @@ from instructor.core.exceptions import IncompleteOutputException, InstructorRetr
 
 from .. import rules
 from ..backends import check_notice
-from ..config import BackendConfig
+from ..config import BackendConfig, ConfigError
 from ..documents import Document
 from ..merge import settle
 from ..record import DocResult, ModelCall, Status
@@ -41,7 +41,10 @@ class LLMBackend:
     def __init__(self, cfg: BackendConfig, prompt: Prompt | None = None) -> None:
         self.cfg = cfg
         self.name = cfg.name
-        self.prompt = prompt or load_prompt(cfg.prompt_dir)
+        try:
+            self.prompt = prompt or load_prompt(cfg.prompt_dir)
+        except (OSError, ValueError) as exc:  # a prompt_dir without the files, or without {text}
+            raise ConfigError(f"backend {cfg.name!r}: {exc}") from None
         key = api_key(cfg)
         self._secrets = [key] if key else []
         self.limiter = RateLimiter(cfg.requests_per_minute, cfg.tokens_per_minute)

@@ -13,11 +13,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from ..config import ConfigError
+
 DEFAULT_PATH = Path(".llm_extract_cache") / "answers.sqlite"
 
 
-class CacheError(OSError):
-    """The cache file cannot be opened or is not a cache (a clear line, not a traceback)."""
+class CacheError(ConfigError):
+    """The ``--cache`` file cannot be opened or is not a cache: a setting that cannot be used (one clear line)."""
 
 
 class AnswerCache:

@@ -35,6 +35,12 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
+def check_output(out: str | Path, inputs: Iterable[str | Path], *, resuming: bool) -> None:
+    """Everything :func:`check_not_an_input` and :func:`check_writable_output` refuse (lines only when resuming)."""
+    check_not_an_input(out, inputs)
+    check_writable_output(out, check_lines=resuming)
+
+
 def check_not_an_input(out: str | Path, inputs: Iterable[str | Path]) -> None:
     """Raise :class:`OutputPathError` when ``out`` is one of ``inputs`` or lies inside an input folder."""
     out_path = Path(out)
