@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+from llm_extract.run import count_inputs
 from llm_extract.documents import BadInput, Document, decode, html_to_text, iter_documents, iter_inputs
 
 SAMPLE = "根据省委统一部署，2022年2月28日至3月31日，省委第九巡视组对东阳市开展了巡视“回头看”。"
@@ -71,6 +72,7 @@ def test_sub_folders_are_read_and_every_skipped_path_is_named(tmp_path: Path) ->
     assert "scan.pdf" in " ".join(warnings)
     docs = [d for d in iter_documents([tmp_path]) if isinstance(d, Document)]
     assert [d.id for d in docs] == ["top", "2021/a", "2021/zj/b", "2022/a"] and all(d.text == SAMPLE for d in docs)
+    assert count_inputs([tmp_path]) == 5  # the progress bar counts what is read: four notices, one error line
 
 
 def test_deeply_nested_html_reads_in_linear_time() -> None:
