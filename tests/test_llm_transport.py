@@ -140,3 +140,10 @@ def test_redact_and_clip_are_exact() -> None:
     assert redact(f"a {KEY} b {KEY[:-1]}", [KEY]) == f"a *** b {KEY[:-1]}"
     assert redact("box x, Bearer x; x-ray", ["x"]) == "box ***, Bearer ***; x-ray"
     assert clip("abcdef", 3) == "abc… [cut: the answer was 6 characters; the first 3 are kept]" and clip("ab", 3) == "ab"
+
+
+def test_backends_does_not_wait_for_a_server_that_drips(tmp_path: Path) -> None:
+    with ScriptedServer(models_drip=0.2) as srv:
+        cfg = config(tmp_path, srv)
+        proc = cli("backends", "--config", str(cfg), env={"COLUMNS": "400"}, timeout=30)
+    assert proc.returncode == 0 and "not answering (no answer within 2 s)" in " ".join(proc.stdout.split())

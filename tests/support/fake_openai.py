@@ -28,9 +28,11 @@ Entry = Union[Action, Callable[..., Action]]  # (body) or (body, headers) -> act
 
 
 class ScriptedServer:
-    def __init__(self, script: list[Entry] | None = None, default: Entry | None = None) -> None:
+    def __init__(self, script: list[Entry] | None = None, default: Entry | None = None,
+                 models_drip: float = 0.0) -> None:
         self._script = list(script or [])
         self.default = default
+        self.models_drip = models_drip  # GET /models answers one byte every this many seconds (headers too)
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
@@ -129,7 +131,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802
         if self.path.rstrip("/").endswith("/models"):
-            self._send(200, {"object": "list", "data": [{"id": "scripted", "object": "model"}]})
+            self._send(200, {"object": "list", "data": [{"id": "scripted", "object": "model"}]},
+                       drip=self.owner.models_drip, drip_headers=True)
         elif self.path.startswith("/health"):
             self._send(200, {"status": "ok"})
         else:
