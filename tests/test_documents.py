@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
+
+from hypothesis import given, settings, strategies as st
 
 from llm_extract.run import count_inputs
 from llm_extract.documents import BadInput, Document, decode, html_to_text, iter_documents, iter_inputs
@@ -89,3 +92,18 @@ def test_html_text_keeps_block_lines_and_drops_what_is_not_shown() -> None:
             "<svg><text>图</text></svg><noscript>请启用</noscript><script>var s='</p>';</script>"
             "<ul><li>甲<li>乙</ul></body></html>")
     assert html_to_text(page) == "通报\n\n首页 > 巡视\n\n一\n\n二\n\n三\n\n甲\n乙"
+
+
+HTML_PIECES = ["<div>", "</div>", "<p class='x'>", "<a ", '"', "'", ">", "<", "<!--", "-->", "<script>", "</script>",
+               "<svg>", "</svg>", "<br/>", "<![CDATA[", "]]>", "&amp;", "&#", "巡视整改", " ", "\n"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.sampled_from(HTML_PIECES), min_size=1, max_size=10), st.integers(3000, 6000))
+def test_html_reading_stays_linear_on_generated_hostile_pages(pieces: list[str], repeat: int) -> None:
+    """Any mix of tag fragments, repeated: a bound of 2 s per page only catches a quadratic (old: minutes)."""
+    page = "<html><body>" + "".join(pieces) * repeat
+    started = time.monotonic()
+    text = html_to_text(page)
+    assert time.monotonic() - started < 2.0, f"{len(page):,} characters took too long"
+    assert "<script>" not in text or "<![CDATA[" in page
