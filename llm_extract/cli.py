@@ -22,6 +22,7 @@ from .factory import make_backend, ready_backend
 from .options import Parser, add_backend_options, shard
 from .report.export import output_lines
 from .report.progress import RunProgress
+from .run.paths import OutputPathError, check_output
 from .run import (OutputError, RunSummary, count_inputs, run_documents,
                   run_to_handle, usage_totals, write_results)
 from .score.gold import GoldError, load_gold, notice_paths
@@ -113,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "compare": _compare, "review": _review, "show": _show, "export": _export, "summary": _summary}
     try:
         return commands[args.command](args)
-    except (UsageError, ConfigError, OutputError, GoldError, RunFileError) as exc:
+    except (UsageError, ConfigError, OutputError, OutputPathError, GoldError, RunFileError) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         return 2
     except KeyboardInterrupt:
@@ -164,10 +165,12 @@ def _backend(args: argparse.Namespace) -> Any:
                          allow_fallback=args.allow_fallback, warn=lambda m: err.print(f"[yellow]warning:[/yellow] {escape(m)}"))
 
 
+
 def _run_file(args: argparse.Namespace, backend: Any) -> RunSummary:
     out, shard = Path(args.out), args.shard
     if out.is_dir():
         raise UsageError(f"--out {out} is a folder; give the output file (e.g. {out / 'run.jsonl'})")
+    check_output(out, args.paths, resuming=not args.overwrite)
     if args.overwrite and out.exists():
         out.unlink()
     try:
@@ -202,11 +205,13 @@ def _batch(args: argparse.Namespace) -> int:
     backend = make_backend(args.backend, args.config)
     if not isinstance(backend, LLMBackend):
         raise UsageError("batch needs an LLM backend; the rules backend makes no requests")
+    check_output(args.out, [*args.paths, *([args.results] if args.batch_command == "collect" else [])],
+                 resuming=False)
     if args.batch_command == "submit":
         n, bad = openai_batch.submit(args.paths, backend, args.out)
         for item in bad:
             err.print(f"[red]{escape(item.id)}[/red]: {escape(item.error)}")
-        err.print(f"wrote {n} requests to {args.out}; upload it to the provider's Batch API, then run "
+        err.print(f"wrote {n} requests to {escape(str(args.out))}; upload it to the provider's Batch API, then run "
                   f"`llm-extract batch collect RESULTS.jsonl PATH... --backend {escape(args.backend)} --out FILE`")
         return 0
     if not args.results.is_file():
@@ -233,7 +238,7 @@ def _compare(args: argparse.Namespace) -> int:
     print_comparison(data)
     if args.report:
         for path in write_comparison(data, args.report):
-            err.print(f"wrote {path}")
+            err.print(f"wrote {escape(str(path))}")
     return 0
 
 
@@ -243,7 +248,7 @@ def _review(args: argparse.Namespace) -> int:
     output_lines(args.pred)
     gold = load_gold(args.gold) if args.gold else {}
     n = write_review(args.pred, args.out, gold, warn=lambda msg: err.print(f"[yellow]{escape(msg)}[/yellow]"))
-    err.print(f"wrote {n} review pages and {args.out / 'index.html'}")
+    err.print(f"wrote {n} review pages and {escape(str(args.out / 'index.html'))}")
     return 0
 
 
@@ -268,7 +273,7 @@ def _eval(args: argparse.Namespace) -> int:
     print_eval(result, meta, Console(), err, quiet=args.quiet)
     if args.report:
         for path in write_reports(result, args.report, meta):
-            err.print(f"wrote {path}")
+            err.print(f"wrote {escape(str(path))}")
     return 0
 
 

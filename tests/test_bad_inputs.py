@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import json
 import subprocess
 import sys
@@ -196,3 +197,83 @@ def test_rules_never_raise_and_quote_exactly_on_arbitrary_unicode(text: str) -> 
     ex = extract(text)
     for span in ex.evidence.values():
         assert 0 <= span.start < span.end <= len(text) and text[span.start:span.end] == span.quote
+
+
+def _listable(folder: Path) -> bool:
+    try:
+        os.listdir(folder)
+    except OSError:
+        return False
+    return True
+
+
+def test_a_folder_with_bad_names_unlistable_and_looping_sub_folders_goes_on(tmp_path: Path) -> None:
+    notice = (NOTICES / f"{DONGYANG}.txt").read_bytes()
+    corpus = tmp_path / "corpus"
+    for rel in ("a.txt", "2021/zj/b.txt", "2022/c.txt"):
+        (corpus / rel).parent.mkdir(parents=True, exist_ok=True)
+        (corpus / rel).write_bytes(notice)
+    with open(os.path.join(os.fsencode(corpus), "通报.txt".encode("gbk")), "wb") as handle:  # a GBK file name
+        handle.write(notice)
+    (corpus / "2022" / "loop").symlink_to("../2022")
+    (corpus / "2022" / "notes.doc").write_bytes(b"\xd0\xcf\x11\xe0")
+    locked = corpus / "locked"
+    locked.mkdir()
+    locked.chmod(0)
+    if _listable(locked):  # root lists any folder; /proc/1/map_files it may not
+        locked.rmdir()
+        locked.symlink_to("/proc/1/map_files")
+        if _listable(locked):
+            pytest.skip("no folder this user cannot list")
+    out = tmp_path / "out.jsonl"
+    try:
+        proc = cli("extract", str(corpus), "--out", str(out))
+    finally:
+        if not locked.is_symlink():
+            locked.chmod(0o755)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    lines = {line["doc"]: line for line in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
+    gbk_name = "通报".encode("gbk").decode("utf-8", "backslashreplace")  # undecodable bytes shown as \\xNN
+    assert {doc: line["status"] for doc, line in lines.items()} == {
+        "a": "ok", gbk_name: "error", "2021/zj/b": "ok", "2022/c": "ok", "locked": "error"}
+    assert "not valid UTF-8" in lines[gbk_name]["error"] and "cannot list" in lines["locked"]["error"]
+    stderr = " ".join(proc.stderr.split())
+    assert f"skipped {corpus / '2022' / 'loop'}" in stderr and "notes.doc" in stderr
+
+
+def test_markup_in_ids_backend_names_and_paths_is_printed_as_text(tmp_path: Path) -> None:
+    text = (NOTICES / f"{OUHAI}.txt").read_text(encoding="utf-8")
+    docs = tmp_path / "[red]docs.jsonl"
+    docs.write_text(json.dumps({"id": "[/oops]", "text": text}, ensure_ascii=False) + "\n"
+                    + json.dumps({"id": "[/bad]"}) + "\n", encoding="utf-8")
+    with ScriptedServer(default={"json": faithful_answer(text)}) as srv:
+        cfg = tmp_path / "c.toml"
+        cfg.write_text(f'[backends."[/x]"]\nbase_url = "{srv.base_url}"\nmodel = "s"\n', encoding="utf-8")
+        out = tmp_path / "[/out].jsonl"
+        proc = cli("extract", str(docs), "--backend", "[/x]", "--config", str(cfg), "--out", str(out), "--no-cache")
+    assert proc.returncode == 0, proc.stderr
+    assert {json.loads(x)["doc"] for x in out.read_text(encoding="utf-8").splitlines()} == {"[/oops]", "[red]docs:2"}
+    assert "[red]docs:2" in proc.stderr and "[/x]" in proc.stderr
+    shown = cli("show", str(out))
+    assert shown.returncode == 0 and "[/oops]" in shown.stdout and "[red]docs:2" in shown.stdout, shown.stderr
+
+
+def test_deeply_nested_html_does_not_stall_the_run(tmp_path: Path) -> None:
+    """50,000 nested <div>s kept the HTML reading busy 158 s; the bound here only catches such a hang."""
+    text = (NOTICES / f"{DONGYANG}.txt").read_text(encoding="utf-8")
+    page = tmp_path / "deep.html"
+    page.write_text("<html><body>" + "<div>" * 50_000 + "".join(f"<p>{line}</p>" for line in text.splitlines())
+                    + "</div>" * 50_000 + "<a " * 50_000, encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "llm_extract.cli", "extract", str(page), "--quiet"],
+                          capture_output=True, text=True, timeout=30)
+    line = json.loads(proc.stdout)
+    assert line["status"] == "ok" and line["record"] == extract(text).record_json()
+
+
+def test_a_cache_file_that_is_not_a_cache_is_one_clear_line(tmp_path: Path) -> None:
+    (tmp_path / "cache.sqlite").write_text("not a database", encoding="utf-8")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[backends.s]\nbase_url = "http://127.0.0.1:9/v1"\nmodel = "s"\n', encoding="utf-8")
+    proc = cli("extract", str(NOTICES / f"{OUHAI}.txt"), "--backend", "s", "--config", str(cfg),
+               "--cache", str(tmp_path / "cache.sqlite"), "--quiet")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "cannot use the answer cache" in proc.stderr

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from support.answers import faithful_answer
-from conftest import GOLD, NOTICES
+from conftest import NOTICES
 from support.fake_openai import ScriptedServer
 from llm_extract.run import Shard
 

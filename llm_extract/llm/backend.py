@@ -24,7 +24,7 @@ from instructor.core.exceptions import IncompleteOutputException, InstructorRetr
 
 from .. import rules
 from ..backends import check_notice
-from ..config import BackendConfig
+from ..config import BackendConfig, ConfigError
 from ..documents import Document
 from ..merge import settle
 from ..record import DocResult, ModelCall, Status
@@ -32,7 +32,7 @@ from .answer import parse_loose, prune_to_schema, source_text
 from .cache import AnswerCache
 from .prompts import Prompt, load_prompt
 from .request import INSTRUCTOR_MODES, request_kwargs
-from .transport import CallStats, RateLimiter, Transport, collecting, is_transient, redact
+from .transport import CallStats, RateLimiter, Transport, api_key, clip, collecting, is_transient, make_client, redact
 
 
 class LLMBackend:
@@ -41,13 +41,16 @@ class LLMBackend:
     def __init__(self, cfg: BackendConfig, prompt: Prompt | None = None) -> None:
         self.cfg = cfg
         self.name = cfg.name
-        self.prompt = prompt or load_prompt(cfg.prompt_dir)
-        key = cfg.api_key()
+        try:
+            self.prompt = prompt or load_prompt(cfg.prompt_dir)
+        except (OSError, ValueError) as exc:  # a prompt_dir without the files, or without {text}
+            raise ConfigError(f"backend {cfg.name!r}: {exc}") from None
+        key = api_key(cfg)
         self._secrets = [key] if key else []
-        client = openai.OpenAI(base_url=cfg.base_url, api_key=key or "no-key", max_retries=0, timeout=cfg.timeout)
         self.limiter = RateLimiter(cfg.requests_per_minute, cfg.tokens_per_minute)
-        self.transport = Transport(client, self.limiter, retries=cfg.transport_retries,
-                                   retry_after_cap=cfg.retry_after_cap)
+        self.transport = Transport(make_client(cfg, key), self.limiter, retries=cfg.transport_retries,
+                                   retry_after_cap=cfg.retry_after_cap, timeout=cfg.timeout,
+                                   retry_budget=cfg.retry_budget, secrets=self._secrets)
         self._create = instructor.patch(create=self.transport.create, mode=INSTRUCTOR_MODES[cfg.mode])
         self.cache: AnswerCache | None = None
         self.concurrency = max(1, cfg.concurrency)
@@ -106,7 +109,7 @@ class LLMBackend:
             answer, stats, failure, rejections = self.ask(doc.text)
             if self.cache is not None and answer is not None:
                 self.cache.put(key, {"answer": answer, "rejections": rejections,
-                                     "raw": stats.raw_outputs[-1] if stats.raw_outputs else None})
+                                     "raw": clip(stats.raw_outputs[-1]) if stats.raw_outputs else None})
         final, sources, refused = settle(reading, answer)
         if cached is None and rejections:
             rejections = rejections + refused[:50]
@@ -120,7 +123,7 @@ class LLMBackend:
             transport_retries=stats.transport_retries,
             reasks=max(0, stats.requests - 1),
             rejections=rejections,
-            rejected_output=stats.raw_outputs[-1] if (rejections or failure) and stats.raw_outputs else None,
+            rejected_output=clip(stats.raw_outputs[-1]) if (rejections or failure) and stats.raw_outputs else None,
         )
         if failure is not None:
             return DocResult(doc.id, Status.fallback, self.name, extraction=final, call=call,

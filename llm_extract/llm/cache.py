@@ -13,18 +13,27 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from ..config import ConfigError
+
 DEFAULT_PATH = Path(".llm_extract_cache") / "answers.sqlite"
+
+
+class CacheError(ConfigError):
+    """The ``--cache`` file cannot be opened or is not a cache: a setting that cannot be used (one clear line)."""
 
 
 class AnswerCache:
     def __init__(self, path: Path = DEFAULT_PATH) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-        with self._lock, self._db:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+            with self._lock, self._db:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        except (OSError, sqlite3.Error) as exc:
+            raise CacheError(f"cannot use the answer cache {path}: {getattr(exc, 'strerror', None) or exc}") from None
 
     def get(self, key: str) -> dict[str, Any] | None:
         with self._lock:

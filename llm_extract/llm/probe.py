@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import urllib.error
 import urllib.request
 
@@ -9,6 +10,20 @@ from ..config import BackendConfig
 
 
 def probe(cfg: BackendConfig, timeout: float = 2.0) -> str:
+    """The server's state in words, within ``timeout`` seconds in all.
+
+    urllib's timeout bounds each read, not the answer: a server sending a
+    byte a second would hold ``llm-extract backends`` for ever, so the GET
+    runs in a daemon thread that is abandoned at the deadline.
+    """
+    answer = [f"not answering (no answer within {timeout:g} s)"]
+    thread = threading.Thread(target=lambda: answer.__setitem__(0, _get_models(cfg, timeout)), daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return answer[0]
+
+
+def _get_models(cfg: BackendConfig, timeout: float) -> str:
     request = urllib.request.Request(cfg.base_url.rstrip("/") + "/models")
     key = cfg.api_key()
     if key:

@@ -1,24 +1,41 @@
-"""The transport loop: retries of 429s, 5xx, timeouts and resets, rate limits, usage, redaction.
+"""The transport loop: retries of 429s, 5xx, timeouts and resets, rate limits, usage, deadlines, redaction.
 
 These faults are the server's, never the model's: they are retried here
 (exponential backoff with full jitter, ``Retry-After`` honoured) and never
 shown to the model, whose re-ask loop is instructor's and sees only answers
 that fail validation.
+
+Time is bounded twice: each request by ``timeout`` seconds from its first
+byte sent to its last byte received (a server that sends its headers or body
+one byte a second cannot hold it longer: :class:`_DeadlineBackend`), and all
+the attempts of one request, waits included, by ``retry_budget`` seconds.
+
+The key never leaves this module in anything the server sent: the model's
+text is scrubbed (:func:`redact`) as it arrives, before instructor, the
+cache or an output line sees it.
 """
 
 from __future__ import annotations
 
+import logging
 import random
 import re
 import threading
 import time
+import urllib.request
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
+import httpcore2
+import httpx2
 import openai
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_before_delay
+
+from ..config import BackendConfig
+
+_LOG = logging.getLogger("llm_extract")
 
 TRANSIENT = (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError, openai.APIConnectionError)
 
@@ -134,11 +151,156 @@ def raw_output(completion: Any) -> str:
     return message.content or ""
 
 
-def redact(message: str, secrets: list[str]) -> str:
+#: A key shorter than this is no secret worth the name: it is scrubbed only as a whole token, with a warning.
+MIN_KEY_CHARS = 8
+#: What an output line keeps of a rejected answer.
+MAX_REJECTED_CHARS = 20_000
+
+
+def redact(message: str, secrets: Iterable[str]) -> str:
+    """``message`` with every secret replaced by ``***`` (and anything shaped like an OpenAI key).
+
+    A secret of :data:`MIN_KEY_CHARS` or more is replaced wherever it occurs;
+    a shorter one only where it stands as a whole token, so a test key ``x``
+    does not turn every x of a message into ``***``.
+    """
     for secret in secrets:
-        if secret:
+        if not secret:
+            continue
+        if len(secret) >= MIN_KEY_CHARS:
             message = message.replace(secret, "***")
+        else:
+            message = re.sub(rf"(?<![\w\-]){re.escape(secret)}(?![\w\-])", "***", message)
     return re.sub(r"\bsk-[A-Za-z0-9_\-]{6,}", "sk-***", message)
+
+
+def clip(text: str, limit: int = MAX_REJECTED_CHARS) -> str:
+    """``text``, cut to ``limit`` characters with a note saying so (a 10 MB answer must not make a 10 MB line)."""
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"… [cut: the answer was {len(text):,} characters; the first {limit:,} are kept]"
+
+
+def _scrub_completion(completion: Any, secrets: list[str]) -> None:
+    """Redact the key from the model's text in place, whatever the server echoed into it."""
+    if not secrets:
+        return
+    for choice in getattr(completion, "choices", None) or []:
+        message = getattr(choice, "message", None)
+        if message is None:
+            continue
+        if isinstance(getattr(message, "content", None), str):
+            message.content = redact(message.content, secrets)
+        for call in getattr(message, "tool_calls", None) or []:
+            function = getattr(call, "function", None)
+            if function is not None and isinstance(function.arguments, str):
+                function.arguments = redact(function.arguments, secrets)
+
+
+_DEADLINE: ContextVar[float | None] = ContextVar("llm_extract_request_deadline", default=None)
+
+
+def _left(timeout: float | None, error: type[Exception]) -> float | None:
+    """The socket timeout for one read or write: ``timeout``, shortened to what is left before the deadline."""
+    deadline = _DEADLINE.get()
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise error("the request's deadline passed (timeout covers the whole request)")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore2.NetworkStream):
+    """A connection whose every read and write waits no longer than the current request's deadline."""
+
+    def __init__(self, inner: httpcore2.NetworkStream) -> None:
+        self.inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self.inner.read(max_bytes, _left(timeout, httpcore2.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self.inner.write(buffer, _left(timeout, httpcore2.WriteTimeout))
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore2.NetworkStream:
+        return _DeadlineStream(self.inner.start_tls(ssl_context, server_hostname,
+                                                    _left(timeout, httpcore2.ConnectTimeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self.inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore2.NetworkBackend):
+    """The socket layer under httpx, with :class:`_DeadlineStream` connections.
+
+    httpx's own timeouts bound each read (a byte a second never trips a 10 s
+    read timeout); this bounds the sum, so ``timeout`` is a true deadline.
+    """
+
+    def __init__(self, inner: httpcore2.NetworkBackend) -> None:
+        self.inner = inner
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Any = None) -> httpcore2.NetworkStream:
+        return _DeadlineStream(self.inner.connect_tcp(host, port, _left(timeout, httpcore2.ConnectTimeout),
+                                                      local_address, socket_options))
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Any = None) -> httpcore2.NetworkStream:
+        return _DeadlineStream(self.inner.connect_unix_socket(path, _left(timeout, httpcore2.ConnectTimeout),
+                                                              socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self.inner.sleep(seconds)
+
+
+def _deadline_transport(base_url: str) -> httpx2.HTTPTransport:
+    """httpx's transport with :class:`_DeadlineBackend` under its pool, through the environment's proxy if any.
+
+    (A client given its own transport ignores ``HTTPS_PROXY``; the proxy is
+    looked up here with the standard library instead.)
+    """
+    host = httpx2.URL(base_url).host
+    scheme = httpx2.URL(base_url).scheme
+    proxy = None if urllib.request.proxy_bypass(host) else urllib.request.getproxies().get(scheme)
+    transport = httpx2.HTTPTransport(limits=openai.DEFAULT_CONNECTION_LIMITS, proxy=proxy)
+    pool = transport._pool  # noqa: SLF001 - httpx offers no public way to choose the network backend
+    pool._network_backend = _DeadlineBackend(pool._network_backend)  # noqa: SLF001
+    return transport
+
+
+_WARNED: set[str] = set()
+
+
+def _warn_once(key: str, message: str) -> None:
+    """A warning on stderr, once per process for each ``key``."""
+    if key not in _WARNED:
+        _WARNED.add(key)
+        _LOG.warning(message)
+
+
+def api_key(cfg: BackendConfig) -> str | None:
+    """The backend's key, warning once (naming the variable) when it is unset or too short to be a secret."""
+    key = cfg.api_key()
+    if cfg.api_key_env and not key:
+        _warn_once(f"unset:{cfg.api_key_env}", f"warning: {cfg.api_key_env} is not set; backend {cfg.name!r} "
+                                               "sends its requests without a key")
+    elif key and len(key) < MIN_KEY_CHARS:
+        _warn_once(f"short:{cfg.api_key_env}", f"warning: the key in {cfg.api_key_env} is only {len(key)} "
+                                               f"characters; it is scrubbed from output only as a whole word")
+    return key
+
+
+def make_client(cfg: BackendConfig, key: str | None) -> openai.OpenAI:
+    """The openai client of one backend: no retries of its own (ours are here), a whole-request deadline."""
+    http_client = openai.DefaultHttpxClient(transport=_deadline_transport(cfg.base_url), timeout=cfg.timeout)
+    return openai.OpenAI(base_url=cfg.base_url, api_key=key or "no-key", max_retries=0, timeout=cfg.timeout,
+                         http_client=http_client)
 
 
 class Transport:
@@ -149,30 +311,41 @@ class Transport:
     :class:`CallStats` (set with :func:`collecting`).
     """
 
-    def __init__(self, client: openai.OpenAI, limiter: RateLimiter, *, retries: int, retry_after_cap: float) -> None:
+    def __init__(self, client: openai.OpenAI, limiter: RateLimiter, *, retries: int, retry_after_cap: float,
+                 timeout: float | None = None, retry_budget: float | None = None,
+                 secrets: list[str] | None = None) -> None:
         self.client = client
         self.limiter = limiter
         self.retries = retries
         self.retry_after_cap = retry_after_cap
+        self.timeout = timeout  # seconds for one attempt, headers and body included
+        self.retry_budget = retry_budget  # seconds for every attempt of one request, waits included
+        self.secrets = secrets or []
 
     def create(self, *args: Any, **kwargs: Any) -> Any:
         stats = _STATS.get()
+        stop = stop_after_attempt(self.retries + 1)
+        if self.retry_budget is not None:
+            stop = stop | stop_before_delay(self.retry_budget)
         retrying = Retrying(
-            stop=stop_after_attempt(self.retries + 1),
+            stop=stop,
             wait=wait_retry_after(cap=self.retry_after_cap),
             retry=retry_if_exception(is_transient),
             reraise=True,
             before_sleep=lambda _state: setattr(stats, "transport_retries", stats.transport_retries + 1),
         )
+        started = time.monotonic()
         for attempt in retrying:
             with attempt:
                 self.limiter.wait()
-                try:
-                    completion = self.client.chat.completions.create(*args, **kwargs)
-                except openai.RateLimitError as exc:
-                    told = retry_after_seconds(exc)
-                    self.limiter.pause(min(told if told is not None else 1.0, self.retry_after_cap))
-                    raise
+                with self._deadline(started):
+                    try:
+                        completion = self.client.chat.completions.create(*args, **kwargs)
+                    except openai.RateLimitError as exc:
+                        told = retry_after_seconds(exc)
+                        self.limiter.pause(min(told if told is not None else 1.0, self.retry_after_cap))
+                        raise
+        _scrub_completion(completion, self.secrets)
         stats.requests += 1
         usage = getattr(completion, "usage", None)
         if usage is not None:
@@ -181,6 +354,18 @@ class Transport:
             self.limiter.used((usage.prompt_tokens or 0) + (usage.completion_tokens or 0))
         stats.raw_outputs.append(raw_output(completion))
         return completion
+
+
+    @contextmanager
+    def _deadline(self, started: float) -> Iterator[None]:
+        """Bound this attempt by ``timeout`` from now and by what is left of the retry budget."""
+        ends = [t for t in (self.timeout and time.monotonic() + self.timeout,
+                            self.retry_budget and started + self.retry_budget) if t]
+        token = _DEADLINE.set(min(ends) if ends else None)
+        try:
+            yield
+        finally:
+            _DEADLINE.reset(token)
 
 
 @contextmanager

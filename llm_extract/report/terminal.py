@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rich.console import Console
@@ -96,7 +95,7 @@ def print_report(result: EvalResult, console: Console | None = None, *, show_dif
     _print_differences(result, console, show_differences)
     console.print(f"[bold]{escape(head[0])}[/bold]")
     if result.missing_predictions:
-        console.print(f"[red]no output line for: {', '.join(result.missing_predictions)}[/red]")
+        console.print(f"[red]no output line for: {escape(', '.join(result.missing_predictions))}[/red]")
 
 
 def _print_differences(result: EvalResult, console: Console, limit: int) -> None:
@@ -113,7 +112,7 @@ def _print_differences(result: EvalResult, console: Console, limit: int) -> None
     t.add_column("gold", overflow="fold", ratio=1)
     t.add_column("output", overflow="fold", ratio=1)
     for d in diffs[:limit]:
-        t.add_row(fold_name(d.doc, name_room), fold_name(d.field, name_room), d.kind.replace("false_positive", "extra"),
+        t.add_row(escape(fold_name(d.doc, name_room)), escape(fold_name(d.field, name_room)), d.kind.replace("false_positive", "extra"),
                   escape(_short(d.gold)), escape(_short(d.pred)))
     console.print(t)
 
@@ -127,7 +126,7 @@ def print_comparison(data: dict[str, Any], console: Console | None = None) -> No
     changed = [row for row in data["fields"] if row["delta"]]
     if changed:
         room = _room(console, fixed=5 * 3 + 6 + 4, columns=5)
-        table = Table(title=f"Field accuracy: A {data['a']} → B {data['b']}")
+        table = Table(title=f"Field accuracy: A {escape(data['a'])} → B {escape(data['b'])}")
         table.add_column("field", no_wrap=True, max_width=room)
         for col in ("A", "B", "Δ", "gold"):
             table.add_column(col, justify="right", no_wrap=True)
@@ -149,7 +148,8 @@ def print_comparison(data: dict[str, Any], console: Console | None = None) -> No
         t.add_column("diffs B", justify="right", no_wrap=True)
         t.add_column("fields", ratio=1)
         for row in data[key]:
-            t.add_row(fold_name(row["doc"], room), str(row["a"]), str(row["b"]), ", ".join(row["fields"]), style=style)
+            t.add_row(escape(fold_name(row["doc"], room)), str(row["a"]), str(row["b"]), escape(", ".join(row["fields"])),
+                      style=style)
         console.print(t)
     console.print(f"value F1 A {_fmt(data['overall']['a'])} → B {_fmt(data['overall']['b'])}")
 
@@ -163,11 +163,11 @@ def record_table(line: dict[str, Any]) -> Table:
     r = line.get("record") or {}
     o, p, c = r.get("outcomes") or {}, r.get("plan") or {}, r.get("contact") or {}
     sections = r.get("sections") or []
-    table = Table(title=f"{line.get('doc')} · {line.get('status')}", show_header=False, title_justify="left")
+    table = Table(title=escape(f"{line.get('doc')} · {line.get('status')}"), show_header=False, title_justify="left")
     table.add_column("field", style="dim", no_wrap=True)
     table.add_column("value", overflow="fold")
     if line.get("error"):
-        table.add_row("error", str(line["error"]))
+        table.add_row("error", escape(str(line["error"])))
     for name, value in (
         ("issuer · target", f"{_v(r.get('issuer'))} · {_v(r.get('target'))}"),
         ("team · type", f"{_v(r.get('inspection_body'))} · {_v(r.get('inspection_type'))} · round {_v(r.get('round'))}"),
@@ -182,7 +182,7 @@ def record_table(line: dict[str, Any]) -> Table:
                      + (f"; first: {sections[0]['title']}" if sections else "")),
         ("contact", ", ".join([*c.get("phones", []), *c.get("emails", [])]) or "—"),
     ):
-        table.add_row(name, value)
+        table.add_row(name, escape(value))
     return table
 
 
@@ -195,7 +195,7 @@ def _labelled(outcomes: dict[str, Any], keys: tuple[str, ...]) -> str:
 
 def run_summary(counts: dict[str, int], usage: dict[str, float], backend: str, out: str) -> Table:
     """The table printed after a run: documents by status, then tokens and cost."""
-    table = Table(title=f"llm-extract · backend {backend} → {out}")
+    table = Table(title=f"llm-extract · backend {escape(backend)} → {escape(out)}")
     table.add_column("status")
     table.add_column("documents", justify="right")
     for status, n in sorted(counts.items()):

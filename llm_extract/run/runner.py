@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..backends import Backend
-from ..documents import TEXT_SUFFIXES, BadInput, Document, iter_documents
+from ..documents import BadInput, Document, Found, iter_documents, iter_inputs
 from ..record import DocResult, Status
 from .output import JsonlWriter
 from .resume import Resume, line_key, prepare_output
@@ -118,21 +118,21 @@ def _feed(paths: Iterable[str | Path], shard: Shard | None, state: Resume, finge
 
 
 def count_inputs(paths: Iterable[str | Path]) -> int:
-    """How many documents ``paths`` hold, without reading their texts (for the progress bar)."""
+    """How many documents ``paths`` hold, without reading their texts (for the progress bar).
+
+    Walks the same files as :func:`iter_documents` (one walker, so the two
+    agree: sub-folders, links, bad names); a ``.jsonl`` counts its non-blank lines.
+    """
     total = 0
-    for raw in paths:
-        path = Path(raw)
-        files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
-        for f in files:
-            suffix = f.suffix.lower()
-            if suffix == ".jsonl":
-                try:
-                    with f.open("rb") as handle:
-                        total += sum(1 for line in handle if line.strip())
-                except OSError:
-                    total += 1
-            elif suffix in TEXT_SUFFIXES or not path.is_dir():
+    for item in iter_inputs(list(paths), warn=lambda _message: None):
+        if isinstance(item, Found) and item.path.suffix.lower() == ".jsonl":
+            try:
+                with item.path.open("rb") as handle:
+                    total += sum(1 for line in handle if line.strip())
+            except OSError:
                 total += 1
+        else:
+            total += 1
     return total
 
 

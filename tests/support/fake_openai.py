@@ -5,11 +5,18 @@ the next entry of its script (else the default), an action such as
 ``{"status": 500}``, ``{"status": 429, "retry_after": 1}``, ``{"delay": 5}``,
 ``{"content": "raw text"}``, ``{"json": {...}}`` (sent as tool-call arguments
 when the request offers tools) or ``{"drop": True}`` (connection closed with
-no answer).  An entry may be a callable that receives the request body.
+no answer).  ``"drip": SECONDS`` sends the body one byte every SECONDS, and
+with ``"drip_headers": True`` the status line and headers too (a server that
+keeps a request alive for ever without tripping a read timeout).  An entry
+may be a callable that receives the request body (and, if it takes a second
+argument, the request's headers, lower-cased): a server that echoes
+``Authorization`` back in its answer is
+``lambda body, headers: {"content": headers["authorization"]}``.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import threading
 import time
@@ -17,13 +24,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Union
 
 Action = dict[str, Any]
-Entry = Union[Action, Callable[[dict[str, Any]], Action]]
+Entry = Union[Action, Callable[..., Action]]  # (body) or (body, headers) -> action
 
 
 class ScriptedServer:
-    def __init__(self, script: list[Entry] | None = None, default: Entry | None = None) -> None:
+    def __init__(self, script: list[Entry] | None = None, default: Entry | None = None,
+                 models_drip: float = 0.0) -> None:
         self._script = list(script or [])
         self.default = default
+        self.models_drip = models_drip  # GET /models answers one byte every this many seconds (headers too)
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
@@ -67,7 +76,18 @@ class ScriptedServer:
             entry = self._script.pop(0) if self._script else self.default
         if entry is None:
             return {"status": 500}
-        return entry(body) if callable(entry) else entry
+        if not callable(entry):
+            return entry
+        return entry(body, headers) if _takes_headers(entry) else entry(body)
+
+
+def _takes_headers(entry: Callable[..., Action]) -> bool:
+    """Whether a scripted callable wants the request's headers as its second argument."""
+    try:
+        params = inspect.signature(entry).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params) >= 2
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -77,8 +97,12 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: Any) -> None:  # keep test output clean
         pass
 
-    def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+    def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None,
+              drip: float = 0.0, drip_headers: bool = False) -> None:
         data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        if drip:
+            self._drip(status, data, headers or {}, drip, drip_headers)
+            return
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -90,9 +114,25 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (a timeout test): nothing to answer
 
+    def _drip(self, status: int, data: bytes, headers: dict[str, str], every: float, with_headers: bool) -> None:
+        """Send the answer one byte every ``every`` seconds (the headers too, or at once)."""
+        head = (f"HTTP/1.1 {status} OK\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n"
+                + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n").encode("latin-1")
+        try:
+            if not with_headers:
+                self.wfile.write(head)
+                self.wfile.flush()
+            for byte in (head + data if with_headers else data):
+                time.sleep(every)
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            self.close_connection = True  # the client gave up, as it should
+
     def do_GET(self) -> None:  # noqa: N802
         if self.path.rstrip("/").endswith("/models"):
-            self._send(200, {"object": "list", "data": [{"id": "scripted", "object": "model"}]})
+            self._send(200, {"object": "list", "data": [{"id": "scripted", "object": "model"}]},
+                       drip=self.owner.models_drip, drip_headers=True)
         elif self.path.startswith("/health"):
             self._send(200, {"status": "ok"})
         else:
@@ -126,7 +166,8 @@ class _Handler(BaseHTTPRequestHandler):
             message = action.get("message", f"scripted error {status}")
             self._send(status, {"error": {"message": message, "type": "scripted", "code": status}}, headers)
             return
-        self._send(200, _completion(body, action))
+        self._send(200, _completion(body, action), drip=float(action.get("drip", 0)),
+                   drip_headers=bool(action.get("drip_headers")))
 
 
 def _completion(body: dict[str, Any], action: Action) -> dict[str, Any]:
