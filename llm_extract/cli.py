@@ -22,7 +22,7 @@ from .config import ConfigError
 from .factory import make_backend
 from .report.progress import RunProgress
 from .run import (OutputError, RunSummary, Shard, count_inputs, predict, read_predictions, run_documents,
-                  run_to_handle, usage_totals, write_results)
+                  run_to_handle, write_results)
 from .score.gold import GoldError, load_gold, notice_paths
 
 err = Console(stderr=True)
@@ -45,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
     ex.add_argument("--strict", action="store_true",
                     help="exit 1 when any input ended with status error (for pipelines that must stop)")
-    ex.add_argument("--retry-errors", action="store_true", help="redo documents whose earlier line is an error")
+    ex.add_argument("--retry-errors", action="store_true", help="redo documents whose earlier line is an error or a fallback")
     ex.add_argument("--overwrite", action="store_true", help="start the output afresh instead of resuming it")
     ex.add_argument("--concurrency", type=int, default=None, help="documents in flight (default: the backend's)")
     ex.add_argument("--shard", default=None, metavar="I/N", help="take only this machine's share of the inputs")
@@ -169,8 +169,6 @@ def _run_file(args: argparse.Namespace, backend: Any) -> RunSummary:
         shard = Shard.parse(args.shard) if args.shard else None
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    if args.overwrite and out.exists():
-        out.unlink()
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.touch()
@@ -178,10 +176,9 @@ def _run_file(args: argparse.Namespace, backend: Any) -> RunSummary:
         raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
     with RunProgress(err, None if shard else count_inputs(args.paths), quiet=args.quiet) as bar:
         summary = run_documents(args.paths, backend, out, retry_errors=args.retry_errors, shard=shard,
-                                concurrency=args.concurrency,
+                                concurrency=args.concurrency, overwrite=args.overwrite,
                                 on_result=lambda r: bar.tick(str(r.status), r.doc_id, r.error),
                                 on_skip=lambda doc: bar.tick("skipped", doc))
-    summary.usage = usage_totals(out, getattr(backend, "fingerprint", None))
     return summary
 
 
