@@ -14,10 +14,13 @@ concurrency is never held up by one core and the GIL.
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import os
 import pickle
 import signal
+import threading
+import time
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -74,16 +77,36 @@ def _items(paths: Iterable[str | Path], shard: Shard | None) -> Iterator[Item]:
             yield item
 
 
-def _ignore_sigint() -> None:
-    """Worker processes leave Ctrl-C to the run, which stops them itself (no traceback from each)."""
+def _worker_start(parent: int) -> None:
+    """Set up a worker process: Ctrl-C is the run's to handle, and the worker ends when the run does.
+
+    The run stops its workers itself on Ctrl-C (no traceback from each); a
+    run killed outright (SIGKILL) cannot, so each worker watches for its
+    parent to go and exits then, rather than waiting forever on its queue.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
 
 
 def _process_pool(size: int) -> ProcessPoolExecutor:
-    """Worker processes started from a fork server: not forked from a process whose threads hold locks."""
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["llm_extract.llm.tail", "llm_extract.backends"])
-    return ProcessPoolExecutor(max_workers=size, mp_context=ctx, initializer=_ignore_sigint)
+    """Worker processes spawned fresh (never forked from a process whose threads may hold locks).
+
+    They are this process's own children, so the run ends them on Ctrl-C and
+    reaps them at the end (their CPU time counts in the run's rusage).
+    """
+    ctx = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(max_workers=size, mp_context=ctx, initializer=_worker_start, initargs=(os.getpid(),))
+
+
+def _warm(module: str) -> None:
+    """Import the module a worker will run, before its first document arrives."""
+    importlib.import_module(module)
 
 
 def _picklable(obj: object) -> bool:
@@ -114,7 +137,11 @@ class _Stages:
         if self.asking or not _picklable(backend):
             self.threads = ThreadPoolExecutor(max_workers=workers)
         if workers > 1 and (self.asking or self.threads is None):
-            self.processes = _process_pool(min(workers, cores))
+            size = min(workers, cores)
+            self.processes = _process_pool(size)
+            work = backend.tail if self.asking else extract_one  # type: ignore[attr-defined]
+            for _ in range(size):  # start the workers now, while the first requests are in flight
+                self.processes.submit(_warm, work.__module__)
 
     def first(self, item: Document) -> Future[Any]:
         """Start a document: its request, or its whole extraction."""
