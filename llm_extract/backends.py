@@ -87,7 +87,7 @@ class RulesBackend:
     """Deterministic regex-and-layout extraction (:mod:`llm_extract.rules`)."""
 
     name = "rules"
-    concurrency = 1  # CPU-bound: threads would only contend for the GIL
+    concurrency = 1  # CPU-bound: with --concurrency N > 1 a run gives whole documents to worker processes
 
     @property
     def fingerprint(self) -> str:

@@ -118,7 +118,10 @@ def read_predictions(path: Path) -> tuple[dict[str, dict[str, Any] | None], dict
 
 
 def usage_totals(path: Path, fingerprint: str | None) -> dict[str, float]:
-    """Tokens and cost of one backend's lines in an output file (the run and what it resumed)."""
+    """Tokens and cost of one backend's lines in a finished output file, read line by line.
+
+    A run does not call this: it sums as it resumes and writes (``RunSummary.usage``).
+    """
     total: dict[str, float] = {}
     with path.open(encoding="utf-8") as handle:
         for raw in handle:

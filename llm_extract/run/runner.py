@@ -138,19 +138,27 @@ class _Stages:
             self.threads = ThreadPoolExecutor(max_workers=workers)
         if workers > 1 and (self.asking or self.threads is None):
             size = min(workers, cores)
-            self.processes = _process_pool(size)
             work = backend.tail if self.asking else extract_one  # type: ignore[attr-defined]
-            for _ in range(size):  # start the workers now, while the first requests are in flight
-                self.processes.submit(_warm, work.__module__)
+            try:
+                self.processes = _process_pool(size)
+                for _ in range(size):  # start the workers now, while the first requests are in flight
+                    self.processes.submit(_warm, work.__module__)
+            except OSError:  # no processes here (a sandbox without semaphores): the work stays in this one
+                self.processes = None
+            if self.processes is None and self.threads is None:
+                self.threads = ThreadPoolExecutor(max_workers=workers)
 
     def first(self, item: Document) -> Future[Any]:
         """Start a document: its request, or its whole extraction."""
         if self.asking:
             return self.threads.submit(_ask, self.backend, item)  # type: ignore[union-attr]
         pool: Executor | None = self.processes or self.threads
-        if pool is None:
-            return _done(extract_one(self.backend, item))
-        return pool.submit(extract_one, self.backend, item)
+        if pool is not None:
+            try:
+                return pool.submit(extract_one, self.backend, item)
+            except BrokenProcessPool:  # a worker died (killed, out of memory): finish the run here
+                self.processes = None
+        return _done(extract_one(self.backend, item))
 
     def then(self, item: Document, asked: Any) -> Future[Any]:
         """The CPU tail of an answered request."""
