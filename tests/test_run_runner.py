@@ -38,3 +38,38 @@ def test_a_model_run_with_its_tail_in_worker_processes_matches_one_request_at_a_
     assert runs[1] == runs[4] and sorted(runs[4]) == sorted(texts)
     assert {line["status"] for line in runs[4].values()} == {"ok"}
     assert all(line["sources"] for line in runs[4].values())  # the merge ran (in a worker) and said where each came from
+
+
+def test_ctrl_c_ends_the_worker_processes_without_leaking_or_warning(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    src, texts = _docs(tmp_path, 40)
+    out = tmp_path / "out.jsonl"
+    with ScriptedServer(default=_answerer(texts, delay=0.5)) as srv:
+        cfg = _config(tmp_path, srv, concurrency=8)
+        proc = subprocess.Popen(_cmd("extract", str(src), "--backend", "s", "--config", str(cfg), "--out", str(out),
+                                     "--no-cache"), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (not out.exists() or out.read_text(encoding="utf-8").count("\n") < 4):
+            time.sleep(0.05)
+        children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "interrupted" in stderr
+    assert "Traceback" not in stderr and "leaked" not in stderr
+    assert len(children) >= 2  # the workers (and multiprocessing's resource tracker) were running
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(_running(pid) for pid in children):
+        time.sleep(0.1)
+    assert not any(_running(pid) for pid in children)
+
+
+def _running(pid: str) -> bool:
+    """Alive and not a zombie waiting for whoever adopted it to reap it."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"

@@ -14,6 +14,7 @@ concurrency is never held up by one core and the GIL.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import multiprocessing
 import os
@@ -171,13 +172,20 @@ class _Stages:
         return _done(tail(item, asked))
 
     def stop(self) -> None:
-        """Ctrl-C: start nothing new, and end the worker processes at once."""
-        for pool in (self.threads, self.processes):
-            if pool is not None:
-                pool.shutdown(wait=False, cancel_futures=True)
+        """Ctrl-C: start nothing new, and end the worker processes at once.
+
+        The pool is then shut down and collected here, so its queues' named
+        semaphores are released before the CLI exits without finalizers
+        (else multiprocessing's resource tracker warns of leaked semaphores).
+        """
+        if self.threads is not None:
+            self.threads.shutdown(wait=False, cancel_futures=True)
         if self.processes is not None:
             for proc in list((getattr(self.processes, "_processes", None) or {}).values()):
                 proc.terminate()
+            self.processes.shutdown(wait=True, cancel_futures=True)
+            self.processes = None
+            gc.collect()
 
     def close(self) -> None:
         for pool in (self.threads, self.processes):
