@@ -277,8 +277,9 @@ class _Loop:
                     self._drain()
             while self.inflight:
                 self._drain()
-        except KeyboardInterrupt:
-            # stop at once: nothing new starts; every finished line is already on disk
+        except BaseException:
+            # Ctrl-C, or an output that cannot be written: stop at once, nothing new starts;
+            # every finished line is already on disk
             self.stages.stop()
             raise
         self.stages.close()
