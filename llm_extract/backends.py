@@ -8,8 +8,11 @@ which one runs.
 
 from __future__ import annotations
 
+import hashlib
 import re
-from typing import Protocol
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Protocol, runtime_checkable
 
 from . import rules
 from .documents import Document
@@ -24,6 +27,45 @@ class Backend(Protocol):
     concurrency: int
 
     def extract(self, doc: Document) -> DocResult: ...
+
+
+@runtime_checkable
+class AskingBackend(Protocol):
+    """A backend whose work splits in two, so a run can overlap many documents without the GIL in the way.
+
+    ``ask`` is the request (waiting on the network: a thread); it returns a
+    :class:`DocResult` when the document ends early, else a picklable answer
+    that ``tail(doc, answer)`` (a module-level function: the CPU work of
+    rules, grounding and merge) turns into the result in a worker process.
+    ``extract(doc)`` is ``tail(doc, ask(doc))``.
+    """
+
+    def ask(self, doc: Document) -> DocResult | Any: ...
+
+    @property
+    def tail(self) -> Callable[[Document, Any], DocResult]: ...
+
+
+PACKAGE = Path(__file__).resolve().parent
+#: The code that makes a rules record: when any of it changes, earlier records are stale.
+RECORD_CODE = ("rules", "backends.py", "record.py", "schema.py", "fields.py", "text.py")
+
+
+@lru_cache(maxsize=None)
+def code_hash(*parts: str) -> str:
+    """16 hex digits of sha256 over the source of ``parts`` (modules and packages under ``llm_extract/``).
+
+    A run's fingerprint includes it, so a resume redoes the records that
+    changed code would make differently, rather than keeping stale ones.
+    """
+    digest = hashlib.sha256()
+    for part in parts:
+        path = PACKAGE / part
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        for f in files:
+            digest.update(f.relative_to(PACKAGE).as_posix().encode("utf-8") + b"\0")
+            digest.update(f.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
 _NOTICE_WORDS = re.compile(r"巡[视察]")
@@ -45,13 +87,13 @@ class RulesBackend:
     """Deterministic regex-and-layout extraction (:mod:`llm_extract.rules`)."""
 
     name = "rules"
-    concurrency = 1  # CPU-bound: threads would only contend for the GIL
+    concurrency = 1  # CPU-bound: with --concurrency N > 1 a run gives whole documents to worker processes
 
     @property
     def fingerprint(self) -> str:
         from . import __version__
 
-        return f"rules@{__version__}"
+        return f"rules@{__version__}+{code_hash(*RECORD_CODE)}"
 
     def extract(self, doc: Document) -> DocResult:
         early = check_notice(doc, self.name)

@@ -24,7 +24,7 @@ from .report.export import output_lines
 from .report.progress import RunProgress
 from .run.paths import OutputPathError, check_output
 from .run import (OutputError, RunSummary, count_inputs, run_documents,
-                  run_to_handle, usage_totals, write_results)
+                  run_to_handle, write_results)
 from .score.gold import GoldError, load_gold, notice_paths
 from .score.runs import RunFileError, read_run, run_backend
 
@@ -47,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
     ex.add_argument("--strict", action="store_true",
                     help="exit 1 when any input ended with status error (for pipelines that must stop)")
-    ex.add_argument("--retry-errors", action="store_true", help="redo documents whose earlier line is an error")
+    ex.add_argument("--retry-errors", action="store_true", help="redo documents whose earlier line is an error or a fallback")
     ex.add_argument("--overwrite", action="store_true", help="start the output afresh instead of resuming it")
     ex.add_argument("--shard", type=shard, default=None, metavar="I/N", help="take only this machine's share of the inputs")
     add_backend_options(ex)
@@ -171,8 +171,6 @@ def _run_file(args: argparse.Namespace, backend: Any) -> RunSummary:
     if out.is_dir():
         raise UsageError(f"--out {out} is a folder; give the output file (e.g. {out / 'run.jsonl'})")
     check_output(out, args.paths, resuming=not args.overwrite)
-    if args.overwrite and out.exists():
-        out.unlink()
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.touch()
@@ -180,10 +178,9 @@ def _run_file(args: argparse.Namespace, backend: Any) -> RunSummary:
         raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
     with RunProgress(err, None if shard else count_inputs(args.paths), quiet=args.quiet) as bar:
         summary = run_documents(args.paths, backend, out, retry_errors=args.retry_errors, shard=shard,
-                                concurrency=args.concurrency,
+                                concurrency=args.concurrency, overwrite=args.overwrite,
                                 on_result=lambda r: bar.tick(str(r.status), r.doc_id, r.error),
                                 on_skip=lambda doc: bar.tick("skipped", doc))
-    summary.usage = usage_totals(out, getattr(backend, "fingerprint", None))
     return summary
 
 

@@ -16,23 +16,27 @@ model could not ground; if the model fails outright, status ``fallback``.
 from __future__ import annotations
 
 import hashlib
+import json
+from functools import lru_cache
 from typing import Any
 
 import instructor
 import openai
 from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
 
-from .. import rules
-from ..backends import check_notice
+from ..backends import RECORD_CODE, check_notice, code_hash
 from ..config import BackendConfig, ConfigError
 from ..documents import Document
-from ..merge import settle
-from ..record import DocResult, ModelCall, Status
-from .answer import parse_loose, prune_to_schema, source_text
+from ..record import DocResult, ModelCall
+from .answer import LLMNotice, parse_loose, prune_to_schema, source_text
 from .cache import AnswerCache
 from .prompts import Prompt, load_prompt
 from .request import INSTRUCTOR_MODES, request_kwargs
+from .tail import Asked, finish
 from .transport import CallStats, RateLimiter, Transport, api_key, clip, collecting, is_transient, make_client, redact
+
+#: the code between the answer and the record, beside the rules' (RECORD_CODE)
+ANSWER_CODE = ("merge.py", "ground.py", "llm/answer.py", "llm/excerpt.py", "llm/tail.py", "llm/request.py")
 
 
 class LLMBackend:
@@ -54,22 +58,43 @@ class LLMBackend:
         self._create = instructor.patch(create=self.transport.create, mode=INSTRUCTOR_MODES[cfg.mode])
         self.cache: AnswerCache | None = None
         self.concurrency = max(1, cfg.concurrency)
+        self._fingerprint: str | None = None
+
+    def _settings(self) -> list[str]:
+        c = self.cfg
+        return [c.base_url, c.model, c.mode, self.prompt.id, str(c.temperature), str(c.max_tokens),
+                str(c.context_chars), str(c.max_retries)]
 
     @property
     def fingerprint(self) -> str:
-        """What decides an answer: a run with the same fingerprint may reuse a line or a cached answer."""
-        c = self.cfg
-        parts = [c.base_url, c.model, c.mode, self.prompt.id, str(c.temperature), str(c.max_tokens),
-                 str(c.context_chars), str(c.max_retries)]
-        return f"{c.name}@" + hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:16]
+        """What decides a record: the settings, the prompt and the code that makes it from the answer.
 
-    def ask(self, text: str) -> tuple[dict[str, Any] | None, CallStats, str | None, list[str]]:
+        Computed once: a run's lines and resuming key on it.
+        """
+        if self._fingerprint is None:
+            parts = [*self._settings(), code_hash(*RECORD_CODE, *ANSWER_CODE)]
+            self._fingerprint = f"{self.cfg.name}@" + _digest("\0".join(parts))
+        return self._fingerprint
+
+    def cache_key(self, kwargs: dict[str, Any]) -> str:
+        """What decides an answer: the request itself (settings, messages, schema), not the code after it.
+
+        So a change in the rules or the merge keeps the cached answers, and a
+        change in what is sent (the prompt, the excerpt, the schema) does not.
+        """
+        sent = {k: v for k, v in kwargs.items() if k != "response_model"}
+        parts = [self.cfg.base_url, self.cfg.mode, schema_id(),
+                 json.dumps(sent, ensure_ascii=False, sort_keys=True, default=str)]
+        return f"{self.cfg.name}@" + _digest("\0".join(parts))
+
+    def _request(self, kwargs: dict[str, Any], text: str
+                 ) -> tuple[dict[str, Any] | None, CallStats, str | None, list[str]]:
         """Ask the model; returns its answer (as JSON, ungrounded), stats, a failure, rejections."""
         rejections: list[str] = []
         with collecting(CallStats()) as stats:
             try:
                 with source_text(text):
-                    answer = self._create(**request_kwargs(self.cfg, self.prompt, text))
+                    answer = self._create(**kwargs)
                 return answer.model_dump(mode="json"), stats, None, rejections
             except InstructorRetryException as exc:
                 cause = exc.__cause__ or exc
@@ -95,28 +120,36 @@ class LLMBackend:
         return round((stats.prompt_tokens * (c.price_prompt_per_million or 0)
                       + stats.completion_tokens * (c.price_completion_per_million or 0)) / 1e6, 6)
 
+    #: the CPU tail (rules, grounding, merge): module-level, so a run can give it to a worker process
+    tail = staticmethod(finish)
+
     def extract(self, doc: Document) -> DocResult:
+        """The whole document in this thread: the request, then the tail."""
+        asked = self.ask(doc)
+        return asked if isinstance(asked, DocResult) else finish(doc, asked)
+
+    def ask(self, doc: Document) -> DocResult | Asked:
+        """The request step (network and instructor's validation, on a thread): the answer, from the cache or the model.
+
+        Returns a :class:`DocResult` when the document ends here (not a notice, empty).
+        """
         early = check_notice(doc, self.name)
         if early is not None:
             return early
-        reading = rules.read(doc.text)
-        key = f"{self.fingerprint}:{doc.sha256}"
+        kwargs = request_kwargs(self.cfg, self.prompt, doc.text)
+        key = self.cache_key(kwargs) if self.cache is not None else ""
         cached = self.cache.get(key) if self.cache is not None else None
         if cached is not None:
             answer, failure, rejections = cached["answer"], None, cached["rejections"]
             stats = CallStats(raw_outputs=[cached["raw"]] if cached.get("raw") else [])
         else:
-            answer, stats, failure, rejections = self.ask(doc.text)
+            answer, stats, failure, rejections = self._request(kwargs, doc.text)
             if self.cache is not None and answer is not None:
                 self.cache.put(key, {"answer": answer, "rejections": rejections,
                                      "raw": clip(stats.raw_outputs[-1]) if stats.raw_outputs else None})
-        final, sources, refused = settle(reading, answer)
-        if cached is None and rejections:
-            rejections = rejections + refused[:50]
         call = ModelCall(
             model=self.cfg.model,
             prompt=self.prompt.id,
-            sources=sources,
             usage=stats.usage(),
             cost=self.cost(stats),
             cached=cached is not None,
@@ -125,7 +158,14 @@ class LLMBackend:
             rejections=rejections,
             rejected_output=clip(stats.raw_outputs[-1]) if (rejections or failure) and stats.raw_outputs else None,
         )
-        if failure is not None:
-            return DocResult(doc.id, Status.fallback, self.name, extraction=final, call=call,
-                             error=f"model failed, rules record kept: {failure}")
-        return DocResult(doc.id, Status.ok, self.name, extraction=final, call=call)
+        return Asked(self.name, answer, failure, call)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def schema_id() -> str:
+    """A hash of the response model's JSON Schema: part of what decides an answer."""
+    return _digest(json.dumps(LLMNotice.model_json_schema(), sort_keys=True))

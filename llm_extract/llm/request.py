@@ -13,6 +13,8 @@ from typing import Any
 
 import instructor
 from instructor.core.exceptions import InstructorRetryException
+from instructor.v2.core import patch as _instructor_patch
+from instructor.v2.validation import async_validators as _async_validators
 
 from ..config import BackendConfig
 from .answer import LLMNotice
@@ -27,6 +29,30 @@ INSTRUCTOR_MODES = {
 }
 # instructor logs every failed attempt at ERROR; the output line reports them instead
 logging.getLogger("instructor").setLevel(logging.CRITICAL)
+
+_scan_validators = _async_validators.reject_async_validators
+
+
+def _scan_once(response_model: Any) -> None:
+    """instructor's check for async validators, done once for our own response model.
+
+    instructor walks the whole model tree (every nested class, every
+    attribute of each) four times per request to refuse async validators;
+    for :class:`LLMNotice` that was ~18 % of a document's time in the client
+    (evals/bench_overhead.py --profile).  The model is ours and fixed, so it
+    is walked once; any other model is walked as instructor does.
+    """
+    if response_model is LLMNotice:
+        if not _SCANNED:
+            _scan_validators(response_model)
+            _SCANNED.append(response_model)
+        return
+    _scan_validators(response_model)
+
+
+_SCANNED: list[type] = []
+_async_validators.reject_async_validators = _scan_once  # looked up at call time by instructor's v2 core
+_instructor_patch.reject_async_validators = _scan_once  # imported by name when patch.py loaded
 
 
 def request_kwargs(cfg: BackendConfig, prompt: Prompt, text: str) -> dict[str, Any]:

@@ -2,14 +2,58 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
 
 class OutputError(OSError):
     """The output could not be written (disk full, closed pipe); the file keeps its complete lines."""
+
+
+class OutputBusy(OutputError):
+    """Another run holds the output's lock: two writers would write every document twice."""
+
+
+def lock_path(out: Path) -> Path:
+    """The lock file beside an output: ``run.jsonl`` -> ``run.jsonl.lock``."""
+    return out.with_name(out.name + ".lock")
+
+
+@contextmanager
+def output_lock(out: Path) -> Iterator[None]:
+    """Hold the output's lock for a run, or raise :class:`OutputBusy` at once.
+
+    An advisory ``flock`` on ``<out>.lock``: the kernel drops it when the
+    holder exits however it ends (SIGKILL included), so no stale lock is ever
+    left to clear by hand.  Refusing rather than waiting keeps a mistaken
+    second command from sitting silently behind a run of many hours.  An
+    output that is not a regular file (``/dev/null``, a pipe) is not locked.
+    """
+    if out.exists() and not out.is_file():
+        yield
+        return
+    path = lock_path(out)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise OutputError(f"cannot create the lock file {path}: {exc.strerror or exc}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
+            raise OutputBusy(f"another run (pid {holder}) is writing {out}; wait for it to finish, "
+                                 f"or give this run another --out") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        yield
+    finally:
+        os.close(fd)  # closing drops the lock
 
 
 class JsonlWriter:
@@ -74,7 +118,10 @@ def read_predictions(path: Path) -> tuple[dict[str, dict[str, Any] | None], dict
 
 
 def usage_totals(path: Path, fingerprint: str | None) -> dict[str, float]:
-    """Tokens and cost of one backend's lines in an output file (the run and what it resumed)."""
+    """Tokens and cost of one backend's lines in a finished output file, read line by line.
+
+    A run does not call this: it sums as it resumes and writes (``RunSummary.usage``).
+    """
     total: dict[str, float] = {}
     with path.open(encoding="utf-8") as handle:
         for raw in handle:

@@ -1,8 +1,13 @@
 """Resuming a run: what an existing output file already holds, keyed by document hash and backend fingerprint.
 
-A run killed at any moment leaves at most one partial last line, which the
-next run cuts off; with ``retry_errors`` failed lines are dropped so their
-documents are done again.
+The file is read line by line and only what resuming needs is kept (the
+``doc``/``doc_sha256`` pairs of this run's lines, and their usage summed), so
+memory does not grow with the size of the lines.  A run killed at any moment
+leaves at most one partial last line, which the next run cuts off; with
+``retry_errors`` the ``error`` and ``fallback`` lines are dropped so their
+documents are done again; lines this backend made with other code or
+settings (another fingerprint) are stale and dropped, so each document keeps
+one current line.
 """
 
 from __future__ import annotations
@@ -11,46 +16,114 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, BinaryIO, Iterator
+
+#: statuses ``--retry-errors`` redoes: a failed input, and a model that failed outright (server down)
+RETRIED = frozenset({"error", "fallback"})
 
 
-def line_key(doc_id: str, sha: str | None, fingerprint: str) -> str:
-    return f"{fingerprint}\0{doc_id}\0{sha or ''}"
+def line_key(doc_id: str, sha: str | None) -> str:
+    """What identifies a document's line within one run's fingerprint."""
+    return f"{doc_id}\0{sha or ''}"
 
 
 @dataclass
 class Resume:
-    """What an existing output file already holds."""
+    """What an existing output file already holds for this run's fingerprint."""
 
     done: set[str] = field(default_factory=set)
-    errors: set[str] = field(default_factory=set)
     cut_partial: bool = False
-    dropped_errors: int = 0
+    dropped_retried: int = 0  # error and fallback lines dropped by ``retry_errors``
+    dropped_stale: int = 0  # this backend's lines from other code or settings
+    usage: dict[str, float] = field(default_factory=dict)  # tokens and cost of the lines kept
 
 
-def prepare_output(path: Path, fingerprint: str, retry_errors: bool) -> Resume:
-    """Read an existing output: cut a partial last line; with ``retry_errors`` drop error lines."""
+def _lines(handle: BinaryIO) -> Iterator[tuple[int, bytes]]:
+    """Each complete line with its end offset; a last line without a newline is not yielded."""
+    offset = 0
+    for raw in handle:
+        if not raw.endswith(b"\n"):
+            return
+        offset += len(raw)
+        yield offset, raw
+
+
+def _parse(raw: bytes) -> dict[str, Any] | None:
+    try:
+        line = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return line if isinstance(line, dict) else None
+
+
+class _Judge:
+    """Decides, line by line, what an existing output keeps."""
+
+    def __init__(self, fingerprint: str, backend: str | None, retry_errors: bool) -> None:
+        self.fingerprint, self.backend, self.retry_errors = fingerprint, backend, retry_errors
+
+    def keeps(self, line: dict[str, Any] | None, state: Resume) -> bool:
+        if line is None:
+            state.cut_partial = True
+            return False
+        mine = line.get("run") == self.fingerprint
+        if not mine:
+            stale = self.backend is not None and line.get("backend") == self.backend and line.get("run") is not None
+            state.dropped_stale += stale
+            return not stale
+        if self.retry_errors and line.get("status") in RETRIED:
+            state.dropped_retried += 1
+            return False
+        return True
+
+
+def prepare_output(path: Path, fingerprint: str, retry_errors: bool, backend: str | None = None) -> Resume:
+    """Read an existing output in constant memory per line; cut or rewrite it so it holds only what is kept.
+
+    ``backend`` names this run's backend: its lines with another fingerprint are stale and dropped.
+    """
     state = Resume()
     if not path.is_file():  # new, or a device such as /dev/full or a pipe: nothing to resume
         return state
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        data = data[: data.rfind(b"\n") + 1]
+    judge = _Judge(fingerprint, backend, retry_errors)
+    good_end, rewrite = 0, False
+    with path.open("rb") as handle:
+        for end, raw in _lines(handle):
+            line = _parse(raw)
+            if judge.keeps(line, state):
+                if line is not None and line.get("run") == fingerprint:
+                    state.done.add(line_key(str(line.get("doc")), line.get("doc_sha256")))
+                    add_usage(state.usage, line)
+            else:
+                rewrite = True
+            good_end = end
+        size = handle.seek(0, os.SEEK_END)
+    if rewrite:
+        _rewrite(path, _Judge(fingerprint, backend, retry_errors))
+    elif good_end < size:  # only a partial last line: cut it off in place
         state.cut_partial = True
-    kept: list[bytes] = []
-    for raw in data.splitlines(keepends=True):
-        try:
-            line = json.loads(raw)
-        except json.JSONDecodeError:
-            state.cut_partial = True
-            continue
-        key = line_key(str(line.get("doc")), line.get("doc_sha256"), str(line.get("run")))
-        if line.get("status") == "error" and retry_errors:
-            state.dropped_errors += 1
-            continue
-        (state.errors if line.get("status") == "error" else state.done).add(key)
-        kept.append(raw)
-    if state.cut_partial or state.dropped_errors:
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_bytes(b"".join(kept))
-        os.replace(tmp, path)
+        with path.open("r+b") as handle:
+            handle.truncate(good_end)
     return state
+
+
+def _rewrite(path: Path, judge: _Judge) -> None:
+    """Stream the kept lines to a temporary file beside ``path`` and put it in its place."""
+    tmp = path.with_name(path.name + ".tmp")
+    scratch = Resume()
+    with path.open("rb") as src, tmp.open("wb") as dst:
+        for _, raw in _lines(src):
+            if judge.keeps(_parse(raw), scratch):
+                dst.write(raw)
+        dst.flush()
+        os.fsync(dst.fileno())
+    os.replace(tmp, path)
+
+
+def add_usage(total: dict[str, float], line: dict[str, Any]) -> None:
+    """Add one line's tokens and cost to ``total``."""
+    for key, value in (line.get("usage") or {}).items():
+        if isinstance(value, (int, float)):
+            total[key] = total.get(key, 0) + value
+    if isinstance(line.get("cost"), (int, float)):
+        total["cost"] = total.get("cost", 0) + line["cost"]

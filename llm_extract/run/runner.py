@@ -3,118 +3,299 @@
 A run appends to its output JSONL.  Every line records the document's hash
 and the backend's fingerprint, so re-running the same command skips what is
 done (and, with ``retry_errors``, redoes what failed).  A run killed at any
-moment leaves at most one partial last line, which the next run cuts off.
+moment leaves at most one partial last line, which the next run cuts off;
+a lock file beside the output keeps a second run off it.
+
+Work is split by what it waits on: a model backend's requests wait on the
+network, on threads (``concurrency`` of them); the CPU work (rules,
+grounding, merge) runs in worker processes, one per core, so a run at high
+concurrency is never held up by one core and the GIL.
 """
 
 from __future__ import annotations
 
+import gc
+import importlib
+import multiprocessing
+import os
+import pickle
+import signal
 import threading
+import time
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..backends import Backend
+from ..backends import AskingBackend, Backend
 from ..documents import BadInput, Document, Found, iter_documents, iter_inputs
 from ..record import DocResult, Status
-from .output import JsonlWriter
-from .resume import Resume, line_key, prepare_output
+from .output import JsonlWriter, output_lock
+from .resume import add_usage, line_key, prepare_output
 from .shard import Shard
+
+Item = Document | BadInput
 
 
 @dataclass
 class RunSummary:
     counts: Counter[str] = field(default_factory=Counter)
     lines: int = 0
-    usage: dict[str, float] = field(default_factory=dict)
+    usage: dict[str, float] = field(default_factory=dict)  # tokens and cost of this backend's lines, resumed ones included
 
     def add(self, status: str | Status) -> None:
         self.counts[str(status)] += 1
         self.lines += 1
 
 
-def extract_one(backend: Backend, item: Document | BadInput) -> DocResult:
+def extract_one(backend: Backend, item: Item) -> DocResult:
     """Never raises: a bad input or a backend bug becomes an ``error`` result."""
     if isinstance(item, BadInput):
         return DocResult(item.id, Status.error, backend.name, error=item.error, source=item.source)
     try:
         result = backend.extract(item)
     except Exception as exc:  # noqa: BLE001 - one document must not end the batch
-        last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-        where = f" ({Path(last.filename).name}:{last.lineno})" if last else ""
-        result = DocResult(item.id, Status.error, backend.name, error=f"{type(exc).__name__}: {exc}{where}")
+        result = _bug(backend.name, item, exc)
     if result.source is None:
         result.source = item.source
     return result
 
 
+def _bug(backend: str, item: Item, exc: BaseException) -> DocResult:
+    """A backend bug for one document, as its ``error`` line (naming where it happened)."""
+    last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" ({Path(last.filename).name}:{last.lineno})" if last else ""
+    return DocResult(item.id, Status.error, backend, error=f"{type(exc).__name__}: {exc}{where}", source=item.source)
 
 
-def _items(paths: Iterable[str | Path], shard: Shard | None) -> Iterator[Document | BadInput]:
+def _items(paths: Iterable[str | Path], shard: Shard | None) -> Iterator[Item]:
     for item in iter_documents(list(paths)):
         if shard is None or shard.takes(item.id):
             yield item
 
 
+def _worker_start(parent: int) -> None:
+    """Set up a worker process: Ctrl-C is the run's to handle, and the worker ends when the run does.
+
+    The run stops its workers itself on Ctrl-C (no traceback from each); a
+    run killed outright (SIGKILL) cannot, so each worker watches for its
+    parent to go and exits then, rather than waiting forever on its queue.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+
+
+def _process_pool(size: int) -> ProcessPoolExecutor:
+    """Worker processes spawned fresh (never forked from a process whose threads may hold locks).
+
+    They are this process's own children, so the run ends them on Ctrl-C and
+    reaps them at the end (their CPU time counts in the run's rusage).
+    """
+    ctx = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(max_workers=size, mp_context=ctx, initializer=_worker_start, initargs=(os.getpid(),))
+
+
+def _warm(module: str) -> None:
+    """Import the module a worker will run, before its first document arrives."""
+    importlib.import_module(module)
+
+
+def _picklable(obj: object) -> bool:
+    try:
+        pickle.dumps(obj)
+    except Exception:  # noqa: BLE001 - any failure means: keep it in this process
+        return False
+    return True
+
+
+class _Stages:
+    """Where each step of a document runs: requests on threads, CPU work in worker processes.
+
+    * a backend that asks (``AskingBackend``): ``ask`` on ``workers`` threads,
+      then its ``tail`` in a process pool sized to the cores (in this thread
+      when ``workers`` is 1: a small run does not pay for starting processes);
+    * any other backend that pickles (the rules): its whole ``extract`` in the
+      process pool when ``workers`` > 1, else here;
+    * otherwise ``extract`` on threads.
+    """
+
+    def __init__(self, backend: Backend, workers: int) -> None:
+        self.backend = backend
+        self.asking = isinstance(backend, AskingBackend)
+        cores = max(1, os.cpu_count() or 1)
+        self.threads: ThreadPoolExecutor | None = None
+        self.processes: ProcessPoolExecutor | None = None
+        if self.asking or not _picklable(backend):
+            self.threads = ThreadPoolExecutor(max_workers=workers)
+        if workers > 1 and (self.asking or self.threads is None):
+            size = min(workers, cores)
+            work = backend.tail if self.asking else extract_one  # type: ignore[attr-defined]
+            try:
+                self.processes = _process_pool(size)
+                for _ in range(size):  # start the workers now, while the first requests are in flight
+                    self.processes.submit(_warm, work.__module__)
+            except OSError:  # no processes here (a sandbox without semaphores): the work stays in this one
+                self.processes = None
+            if self.processes is None and self.threads is None:
+                self.threads = ThreadPoolExecutor(max_workers=workers)
+
+    def first(self, item: Document) -> Future[Any]:
+        """Start a document: its request, or its whole extraction."""
+        if self.asking:
+            return self.threads.submit(_ask, self.backend, item)  # type: ignore[union-attr]
+        pool: Executor | None = self.processes or self.threads
+        if pool is not None:
+            try:
+                return pool.submit(extract_one, self.backend, item)
+            except BrokenProcessPool:  # a worker died (killed, out of memory): finish the run here
+                self.processes = None
+        return _done(extract_one(self.backend, item))
+
+    def then(self, item: Document, asked: Any) -> Future[Any]:
+        """The CPU tail of an answered request."""
+        tail = self.backend.tail  # type: ignore[attr-defined]
+        if self.processes is not None:
+            try:
+                return self.processes.submit(tail, item, asked)
+            except BrokenProcessPool:  # a worker died (killed, out of memory): finish the run here
+                self.processes = None
+        return _done(tail(item, asked))
+
+    def stop(self) -> None:
+        """Ctrl-C: start nothing new, and end the worker processes at once.
+
+        The pool is then shut down and collected here, so its queues' named
+        semaphores are released before the CLI exits without finalizers
+        (else multiprocessing's resource tracker warns of leaked semaphores).
+        """
+        if self.threads is not None:
+            self.threads.shutdown(wait=False, cancel_futures=True)
+        if self.processes is not None:
+            for proc in list((getattr(self.processes, "_processes", None) or {}).values()):
+                proc.terminate()
+            self.processes.shutdown(wait=True, cancel_futures=True)
+            self.processes = None
+            gc.collect()
+
+    def close(self) -> None:
+        for pool in (self.threads, self.processes):
+            if pool is not None:
+                pool.shutdown(wait=True)
+
+
+def _done(value: Any) -> Future[Any]:
+    future: Future[Any] = Future()
+    future.set_result(value)
+    return future
+
+
+def _ask(backend: Any, item: Document) -> Any:
+    """A request on a thread; a backend bug becomes the document's error result."""
+    try:
+        return backend.ask(item)
+    except Exception as exc:  # noqa: BLE001 - one document must not end the batch
+        return _bug(backend.name, item, exc)
+
+
 def run_documents(paths: Iterable[str | Path], backend: Backend, out: Path, *, retry_errors: bool = False,
-              shard: Shard | None = None, concurrency: int | None = None,
-              on_result: Callable[[DocResult], None] | None = None,
-              on_skip: Callable[[str], None] | None = None) -> RunSummary:
-    """Extract every document not already in ``out``, ``concurrency`` at a time, appending as each finishes."""
+                  overwrite: bool = False, shard: Shard | None = None, concurrency: int | None = None,
+                  on_result: Callable[[DocResult], None] | None = None,
+                  on_skip: Callable[[str], None] | None = None) -> RunSummary:
+    """Extract every document not already in ``out``, ``concurrency`` at a time, appending as each finishes.
+
+    Holds ``out``'s lock for the whole run (:class:`~.output.OutputBusy` if
+    another run has it); ``overwrite`` empties the output once the lock is held.
+    """
     fingerprint = backend.fingerprint
-    state = prepare_output(out, fingerprint, retry_errors)
     workers = max(1, concurrency or getattr(backend, "concurrency", 1))
-    summary = RunSummary()
-    lock = threading.Lock()
     out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("a", encoding="utf-8") as handle, ThreadPoolExecutor(max_workers=workers) as pool:
-        writer = JsonlWriter(handle)
-        pending: set[Future[DocResult]] = set()
+    with output_lock(out):
+        if overwrite and out.is_file():
+            out.open("w").close()
+        state = prepare_output(out, fingerprint, retry_errors, backend.name)
+        summary = RunSummary(usage=dict(state.usage))
+        with out.open("a", encoding="utf-8") as handle:
+            writer = JsonlWriter(handle)
 
-        def finish(future: Future[DocResult]) -> None:
-            result = future.result()
-            line = result.to_line()
-            with lock:
+            def write(result: DocResult, item: Item, sha: str | None) -> None:
+                if result.source is None:
+                    result.source = item.source
+                result.doc_sha256, result.run = sha, fingerprint
+                line = result.to_line()
                 writer.write(line)
+                add_usage(summary.usage, line)
                 summary.add(result.status)
-            if on_result:
-                on_result(result)
+                if on_result:
+                    on_result(result)
 
-        try:
-            _feed(paths, shard, state, fingerprint, pool, pending, workers, finish, summary, backend, on_skip)
-        except KeyboardInterrupt:
-            # stop at once: nothing new starts; every finished line is already on disk
-            for f in pending:
-                f.cancel()
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        for f in as_completed(pending):
-            finish(f)
+            _Loop(_Stages(backend, workers), workers, write).run(
+                _todo(_items(paths, shard), state.done, summary, on_skip), backend.name)
     return summary
 
 
-def _feed(paths: Iterable[str | Path], shard: Shard | None, state: Resume, fingerprint: str,
-          pool: ThreadPoolExecutor, pending: set[Future[DocResult]], workers: int,
-          finish: Callable[[Future[DocResult]], None], summary: RunSummary, backend: Backend,
-          on_skip: Callable[[str], None] | None) -> None:
-    """Submit the documents not done yet, keeping at most ``2 × workers`` in flight."""
-    for item in _items(paths, shard):
+def _todo(items: Iterable[Item], done: set[str], summary: RunSummary,
+          on_skip: Callable[[str], None] | None) -> Iterator[tuple[Item, str | None]]:
+    """The documents not done yet, each with its hash (computed once, here)."""
+    for item in items:
         sha = item.sha256 if isinstance(item, Document) else None
-        key = line_key(item.id, sha, fingerprint)
-        if key in state.done or key in state.errors:
+        if line_key(item.id, sha) in done:
             if on_skip:
                 on_skip(item.id)
             summary.counts["skipped"] += 1
             continue
-        pending.add(pool.submit(_extract, backend, item, fingerprint))
-        if len(pending) >= workers * 2:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for f in finished:
-                pending.discard(f)
-                finish(f)
+        yield item, sha
+
+
+class _Loop:
+    """Keeps at most ``2 × workers`` documents in flight and writes each as it finishes."""
+
+    def __init__(self, stages: _Stages, workers: int,
+                 write: Callable[[DocResult, Item, str | None], None]) -> None:
+        self.stages, self.limit, self.write = stages, workers * 2, write
+        self.inflight: dict[Future[Any], tuple[Item, str | None]] = {}
+
+    def run(self, todo: Iterable[tuple[Item, str | None]], backend: str) -> None:
+        self.backend = backend
+        try:
+            for item, sha in todo:
+                if isinstance(item, BadInput):
+                    self.write(DocResult(item.id, Status.error, backend, error=item.error, source=item.source),
+                               item, sha)
+                    continue
+                self.inflight[self.stages.first(item)] = (item, sha)
+                while len(self.inflight) >= self.limit:
+                    self._drain()
+            while self.inflight:
+                self._drain()
+        except BaseException:
+            # Ctrl-C, or an output that cannot be written: stop at once, nothing new starts;
+            # every finished line is already on disk
+            self.stages.stop()
+            raise
+        self.stages.close()
+
+    def _drain(self) -> None:
+        finished, _ = wait(list(self.inflight), return_when=FIRST_COMPLETED)
+        for future in [f for f in self.inflight if f in finished]:  # in the order they started
+            item, sha = self.inflight.pop(future)
+            try:
+                value = future.result()
+            except Exception as exc:  # noqa: BLE001 - a tail that raised in a worker: this document's error
+                value = _bug(self.backend, item, exc)
+            if isinstance(value, DocResult):
+                self.write(value, item, sha)
+            else:
+                self.inflight[self.stages.then(item, value)] = (item, sha)  # type: ignore[arg-type]
 
 
 def count_inputs(paths: Iterable[str | Path]) -> int:
@@ -134,15 +315,6 @@ def count_inputs(paths: Iterable[str | Path]) -> int:
         else:
             total += 1
     return total
-
-
-def _extract(backend: Backend, item: Document | BadInput, fingerprint: str) -> DocResult:
-    result = extract_one(backend, item)
-    result.doc_sha256 = item.sha256 if isinstance(item, Document) else None
-    result.run = fingerprint
-    return result
-
-
 
 
 def run_to_handle(paths: Iterable[str | Path], backend: Backend, handle: TextIO,

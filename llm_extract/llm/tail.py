@@ -1,0 +1,43 @@
+"""The CPU tail of a model route: the rules' reading, grounding and merge of one answer.
+
+It imports no provider (no ``openai``, no ``instructor``), so a worker
+process that runs it starts light; everything it takes and returns pickles
+(:class:`Asked`, :class:`~llm_extract.documents.Document`,
+:class:`~llm_extract.record.DocResult`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from .. import rules
+from ..documents import Document
+from ..merge import settle
+from ..record import DocResult, ModelCall, Status
+
+
+@dataclass
+class Asked:
+    """What the request step learned about one document: the answer (ungrounded JSON) and what it cost."""
+
+    backend: str
+    answer: dict[str, Any] | None
+    failure: str | None  # why the model gave no usable answer (server down, cut answer); None when it did
+    call: ModelCall  # everything but ``sources``, which the merge decides
+
+
+def finish(doc: Document, asked: Asked) -> DocResult:
+    """Rules, then grounding and merge of the answer: the document's result.
+
+    Module-level so a run can send it to a worker process; the request step
+    (:meth:`LLMBackend.ask`) has already happened on a thread.
+    """
+    final, sources, refused = settle(rules.read(doc.text), asked.answer)
+    call = replace(asked.call, sources=sources)
+    if not call.cached and call.rejections:
+        call.rejections = call.rejections + refused[:50]
+    if asked.failure is not None:
+        return DocResult(doc.id, Status.fallback, asked.backend, extraction=final, call=call,
+                         error=f"model failed, rules record kept: {asked.failure}")
+    return DocResult(doc.id, Status.ok, asked.backend, extraction=final, call=call)

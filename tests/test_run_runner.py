@@ -1,0 +1,75 @@
+"""The run loop over the real CLI: worker processes change nothing in what is written."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from conftest import NOTICES
+from support.fake_openai import ScriptedServer
+from test_run import _answerer, _cmd, _config, _docs
+
+
+def _by_doc(path: Path) -> dict[str, dict]:
+    return {line["doc"]: line for line in map(json.loads, path.read_text(encoding="utf-8").splitlines())}
+
+
+def test_a_rules_run_in_worker_processes_writes_the_lines_a_sequential_run_writes(tmp_path: Path) -> None:
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    subprocess.run(_cmd("extract", str(NOTICES), "--out", str(one), "--quiet"), cwd=tmp_path, check=True, timeout=120)
+    subprocess.run(_cmd("extract", str(NOTICES), "--out", str(two), "--quiet", "--concurrency", "2"), cwd=tmp_path,
+                   check=True, timeout=120)
+    assert _by_doc(one) == _by_doc(two) and len(_by_doc(one)) == 5
+
+
+def test_a_model_run_with_its_tail_in_worker_processes_matches_one_request_at_a_time(tmp_path: Path) -> None:
+    src, texts = _docs(tmp_path, 8)
+    with ScriptedServer(default=_answerer(texts)) as srv:
+        runs = {}
+        for c in (1, 4):
+            cfg = _config(tmp_path, srv, concurrency=c)
+            out = tmp_path / f"c{c}.jsonl"
+            proc = subprocess.run(_cmd("extract", str(src), "--backend", "s", "--config", str(cfg), "--out", str(out),
+                                       "--quiet", "--no-cache"), cwd=tmp_path, capture_output=True, text=True,
+                                  timeout=120)
+            assert proc.returncode == 0, proc.stderr
+            runs[c] = _by_doc(out)
+    assert runs[1] == runs[4] and sorted(runs[4]) == sorted(texts)
+    assert {line["status"] for line in runs[4].values()} == {"ok"}
+    assert all(line["sources"] for line in runs[4].values())  # the merge ran (in a worker) and said where each came from
+
+
+def test_ctrl_c_ends_the_worker_processes_without_leaking_or_warning(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    src, texts = _docs(tmp_path, 40)
+    out = tmp_path / "out.jsonl"
+    with ScriptedServer(default=_answerer(texts, delay=0.5)) as srv:
+        cfg = _config(tmp_path, srv, concurrency=8)
+        proc = subprocess.Popen(_cmd("extract", str(src), "--backend", "s", "--config", str(cfg), "--out", str(out),
+                                     "--no-cache"), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (not out.exists() or out.read_text(encoding="utf-8").count("\n") < 4):
+            time.sleep(0.05)
+        children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "interrupted" in stderr
+    assert "Traceback" not in stderr and "leaked" not in stderr
+    assert len(children) >= 2  # the workers (and multiprocessing's resource tracker) were running
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(_running(pid) for pid in children):
+        time.sleep(0.1)
+    assert not any(_running(pid) for pid in children)
+
+
+def _running(pid: str) -> bool:
+    """Alive and not a zombie waiting for whoever adopted it to reap it."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
