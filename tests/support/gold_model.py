@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, Iterator, Literal
 
 from llm_extract.fields import Kind, of_kind
-from llm_extract.ground import TRIGGERS, ground
+from llm_extract.ground import DMY_RE, TRIGGERS, ground
 from llm_extract.text import DATE_RE, MONEY_UNIT, NUMBER, fold, parse_money, parse_number, resolve_date
 from support.fake_openai import ScriptedServer
 
@@ -111,12 +111,19 @@ class _Text:
         return self._around(self._line, start, end)
 
     def pieces(self) -> Iterator[Span]:
-        """Every clause, then every sentence, then every line: the quotes a string value may take."""
+        """Every clause, sentence, line and pair of lines: the quotes a string value may take.
+
+        A pair of lines holds a title that a page broke in two.
+        """
         for stops in (self._clause, self._sentence, self._line):
             bounds = [-1, *stops, len(self.text)]
             for a, b in zip(bounds, bounds[1:]):
                 if b - a > 1:
                     yield self._around(stops, a + 1, a + 1)
+        bounds = [-1, *self._line, len(self.text)]
+        for a, c in zip(bounds, bounds[2:]):
+            if c - a > 2:
+                yield self._around(self._line, a + 1, c - 1)
 
 
 @functools.lru_cache(maxsize=64)
@@ -152,13 +159,13 @@ def _number_quotes(t: _Text, path: str, value: float) -> list[Span]:
     ranked: list[tuple[tuple[int, int, int, int], Span]] = []
     for s, e in hits:
         for widened, (a, b) in enumerate((t.clause(s, e), t.sentence(s, e))):
-            found = [m.span() for m in trigger.finditer(t.text, a, b)]
+            found = [m.span() for m in trigger.finditer(t.folded, a, b)]
             if found:
                 gap = min(max(ts - e, s - te, 0) for ts, te in found)
                 score = 0
                 if path.startswith("outcomes."):
                     la, lb = t.line(s, e)
-                    score = sum(1 for w in outcome_words if w.search(t.text, la, lb))
+                    score = sum(1 for w in outcome_words if w.search(t.folded, la, lb))
                 ranked.append(((widened, -score, gap, s), (a, b)))
                 break
     return [span for _, span in sorted(ranked)]
@@ -178,6 +185,8 @@ def _date_quotes(t: _Text, path: str, want: date) -> list[Span]:
                 loose.append(m.span())
         if got is not None:
             anchor = got
+    exact += [m.span() for m in DMY_RE.finditer(t.folded)
+              if (int(m["y"]), int(m["m"]), int(m["d"])) == (want.year, want.month, want.day)]
     if path == "publish_date":
         exact.reverse()
     return [(a, a + len(t.text[a:b].rstrip())) for a, b in exact + loose]  # DATE_RE takes trailing blanks
@@ -186,9 +195,9 @@ def _date_quotes(t: _Text, path: str, want: date) -> list[Span]:
 def _type_quotes(t: _Text, value: str) -> list[Span]:
     word = _TYPE_WORDS.get(value)
     if word is None:  # unspecified: the opening's 对…开展了巡视
-        return [m.span() for m in _UNSPECIFIED.finditer(t.text)]
-    spans = [t.clause(m.start(), m.end()) for m in re.finditer(word, t.text)]
-    return sorted(spans, key=lambda sp: (not re.search("巡视|巡察", t.text[sp[0]:sp[1]]), sp[0]))
+        return [m.span() for m in _UNSPECIFIED.finditer(t.folded)]
+    spans = [t.clause(m.start(), m.end()) for m in re.finditer(word, t.folded)]
+    return sorted(spans, key=lambda sp: (not re.search("巡视|巡察", t.folded[sp[0]:sp[1]]), sp[0]))
 
 
 def _string_quotes(t: _Text, value: str) -> list[Span]:
@@ -270,25 +279,34 @@ def build_answer(text: str, gold: dict[str, Any], *, p: float = 0.0, q: float = 
     """:func:`answer_from_gold` and the gold paths it could find no acceptable quote for."""
     quoted, missing = _clean(text, json.dumps(gold, ensure_ascii=False))
     t = _pieces(text)
-    rng = random.Random(seed)
+    doc = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
     answer: dict[str, Any] = {}
     for path, value, span in quoted:
-        drop, swap = rng.random() < q, rng.random() < p  # both drawn always: one field's luck never shifts another's
+        # per notice and field: one field's luck never shifts another's, and seeds differ across notices
+        rng = random.Random(f"{seed}\0{doc}\0{path}")
+        drop, swap = rng.random() < q, rng.random() < p
         if span is None or drop:
             continue
+        quote = text[span[0]:span[1]]
         if swap and path in NUMERIC_PATHS:
             others = _other_numbers(t, path, float(value), span)
             if others:
                 new = rng.choice(others)
                 value = int(new) if float(new).is_integer() else new
-        _put(answer, path, {"value": value, "quote": text[span[0]:span[1]]})
-    sections = [{"title": s["title"], "items": list(s.get("items") or [])} for s in gold.get("sections") or []]
-    if sections and not rng.random() < q:
-        answer["sections"] = sections
-    for key in ("phones", "emails"):
-        values = list((gold.get("contact") or {}).get(key) or [])
-        if values and not rng.random() < q:
-            answer.setdefault("contact", {})[key] = values
+                # a fallible model quotes the sentence it took the figure from, so the swap grounds
+                a, b = t.sentence(*span)
+                if _accepted(text, path, value, text[a:b]):
+                    quote = text[a:b]
+        _put(answer, path, {"value": value, "quote": quote})
+    contact = gold.get("contact") or {}
+    for key, values in (("sections", gold.get("sections")), ("phones", contact.get("phones")),
+                        ("emails", contact.get("emails"))):
+        if not values or random.Random(f"{seed}\0{doc}\0{key}").random() < q:
+            continue
+        if key == "sections":
+            answer["sections"] = [{"title": s["title"], "items": list(s.get("items") or [])} for s in values]
+        else:
+            answer.setdefault("contact", {})[key] = list(values)
     return answer, list(missing)
 
 
@@ -297,9 +315,11 @@ def answer_from_gold(text: str, gold: dict[str, Any], *, p: float = 0.0, q: floa
     """The answer a model that knows the right record would give, every value quoted from ``text``.
 
     With ``p`` each count or sum of money takes another figure of the same
-    sentence instead (the quote is kept, so ``ground`` catches the swap only
-    where that figure lies outside the quoted clause); with ``q`` each field
-    is left out.  The same ``seed`` gives the same answer.
+    sentence instead, quoting that whole sentence as a fallible model would
+    (so the swap passes grounding and only the merge's evidence can catch
+    it); with ``q`` each field is left out.  The same ``seed`` gives the
+    same answer; each field draws its own luck, so a setting's noise on one
+    field does not depend on the others.
     """
     return build_answer(text, gold, p=p, q=q, seed=seed)[0]
 
