@@ -17,6 +17,10 @@ null or left out              weak ``r`` (a rules fallback guess)          null 
 no grounded value at all      ``r``                                        r (``rules``): a model
                                                                            that grounds nothing
                                                                            is no witness
+number ``m`` that its own     none                                         null
+quote contradicts
+number ``m`` that its own     ``r``                                        r (``rules:trigger``)
+quote contradicts
 number ``m``                  strong ``r`` with strictly stronger          r (``rules:<why>``)
                               evidence
 number ``m``                  ``r`` with evidence not strictly stronger,   m (``model:<why>``)
@@ -36,16 +40,23 @@ Evidence for a number (count, money, date, ordinal) is a set of:
   long quoted sentence, so a model that swaps a number for another of the
   same sentence loses to rules that read the figure beside its word.
 
+A model number is *contradicted* by its own quote when the field's trigger
+stands next to another figure of the quote and not next to it (30个重点问题
+已整改到位26个 quoted for 30 rectified), unless the quote says the trigger of
+all its figures at once (问题线索8件、信访件37件均已办结).
+
 The rules' evidence is strictly stronger when it is a proper superset of
 the model's; the rules' confidence gates it (a weak rules value never beats
-a grounded model value).  ``<why>`` names the deciding evidence: ``region``,
+a grounded model value its own quote does not contradict).  ``<why>`` names the deciding evidence: ``region``,
 ``trigger`` or ``region+trigger`` for what the winner had and the loser
 lacked, ``weak`` when only the rules' weakness let the model win, ``tie``
 when neither side's evidence was strictly stronger.
 
 ``sources`` in an output line gives, per field, ``model``, ``rules``,
-``both``, ``model:null`` (the model's null removed a weak rules value) or
-one of the ``model:<why>`` / ``rules:<why>`` forms above.  Lists (phones,
+``both``, ``model:null`` (the model's null removed a weak rules value),
+one of the ``model:<why>`` / ``rules:<why>`` forms above, ``rules:shape``
+(the model's phrase lacks the field's shape: a team that is not a 巡视组) or
+``rules:type`` (the model said ``unspecified`` where the rules read 专项…).  Lists (phones,
 emails) and the findings follow the same order: the model's grounded list
 when every element sits where the field is stated (findings on heading
 lines), else the rules'.  Outcome figures quoted from outside the summary
