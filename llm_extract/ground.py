@@ -360,10 +360,19 @@ def within(path: str, value: Any, text: str, span: tuple[int, int], bounds: tupl
 
 def _outside(path: str, value: Any, text: str, span: tuple[int, int],
              regions: Mapping[Region, tuple[int, int]]) -> tuple[int, int] | None:
-    """The region ``path`` must be quoted from when its value stands outside it, else ``None``."""
+    """The region ``path`` must be quoted from when its value stands outside it, else ``None``.
+
+    Only a region that itself names what the field counts holds its quotes:
+    a summary paragraph that states 党纪政务处分163人 makes a 党纪政务处分25人
+    of the body one measure's figure, but a notice whose summary says nothing
+    of 制度 may state its 建立完善制度 figure in the next paragraph.
+    """
     spec = spec_of(path)
     bounds = regions.get(spec.region) if spec is not None else None
     if bounds is None or within(path, value, text, span, bounds):
+        return None
+    pattern = _TRIGGER_RES.get(path)
+    if pattern is not None and not pattern.search(fold(text[bounds[0]:bounds[1]])):
         return None
     return bounds
 

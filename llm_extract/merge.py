@@ -153,7 +153,7 @@ def _inside(span: Span | None, region: tuple[int, int] | None) -> bool:
 
 _ROUND_SHAPE = re.compile(rf"(?:{ROUND_RE.pattern})(?:第[一二三四五六七八九十\d]+批)?")
 _BODY_RE = re.compile(r"(?:巡视|巡察)[^,，。;；、\s]{0,6}?(?:组|工作组|小组)$")
-_ISSUER_RE = re.compile(r"(?:委|委员会|党组|党委|工委|小组|办公室|政府|区|市|县|州|盟|旗|镇|乡|街道|院|局|厅|部)$")
+_ISSUER_RE = re.compile(r"(?:委|委员会|党组|党委|工委|小组|办公室|政府|区|市|县|州|盟|旗|镇|乡|街道|院|局|厅|部|公司|集团|中心|学校|大学|学院|医院|银行)$")
 
 
 def _plausible(path: str, value: Any, span: Span, regions: Regions) -> bool:

@@ -190,3 +190,17 @@ def test_the_text_is_folded_once_per_answer_however_many_quotes_miss(
     extraction, errors = ground(answer, text)
     assert len(errors) == 60 and not extraction.evidence
     assert len(calls) == 1
+
+
+def test_a_summary_paragraph_holds_only_the_figures_it_names() -> None:
+    from llm_extract.fields import Region
+
+    text = ("在巡视整改工作中,给予党纪处分12人,诫勉5人。\n"
+            "二是强化制度建设,建立完善制度70项;对3个单位给予党纪处分4人。\n")
+    summary = {Region.summary: (0, text.index("\n"))}
+    answer = {"outcomes": {"institutions": {"value": 70, "quote": "建立完善制度70项"},
+                           "party_discipline": {"value": 4, "quote": "给予党纪处分4人"}}}
+    extraction, errors = ground(answer, text, summary)
+    assert extraction.record.outcomes.institutions == 70  # the summary names no 制度: stated next door
+    assert extraction.record.outcomes.party_discipline is None  # the summary's own 党纪处分 is 12
+    assert len(errors) == 1 and "outcomes.party_discipline" in errors[0]
