@@ -91,7 +91,7 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("publish_date", Kind.date, Region.tail, "发布日期"),
     FieldSpec("plan.problem_areas", Kind.count, Region.plan, "方面", r"方面"),
     FieldSpec("plan.problems", Kind.count, Region.plan, "具体问题", r"问题|意见"),  # 29条巡视反馈意见, 问题清单
-    FieldSpec("plan.measures", Kind.count, Region.plan, "整改措施", r"措施|任务|举措|清单"),  # 任务清单
+    FieldSpec("plan.measures", Kind.count, Region.plan, "整改措施", r"措施|任务|举措"),  # 任务清单, not 三张清单
     FieldSpec("plan.problems_rectified", Kind.count, Region.plan, "已整改", r"整改|销号|完成|到位"),
     FieldSpec("outcomes.party_discipline", Kind.count, Region.summary, "党纪处分", r"党纪"),
     FieldSpec("outcomes.government_discipline", Kind.count, Region.summary, "政务处分", r"政务|政纪"),

@@ -222,13 +222,18 @@ def name_in_quote(value: str, quote: str) -> bool:
 
 # --- a field's trigger next to its number -------------------------------------
 
-#: How far a trigger may stand from its figure, per kind: a count's words (给予党纪处分94人,
-#: 35件信访件已全部办结), an ordinal's team name (第五巡视组, 巡视五组).
-_WINDOW = {Kind.ordinal: 2}
+#: How far a trigger may stand from its figure: a count's words (给予党纪处分94人, 35件信访件已全部办结);
+#: money's, further (清退违规发放的津补贴和课题经费46.72万元).
+_WINDOW = {Kind.money: 20}
 _DEFAULT_WINDOW = 12
+#: An ordinal is next to its trigger inside a team's name: 第七提级交叉巡察组, 巡视五组.
+_TEAM_AFTER = re.compile(r"[^,，、;；。\d]{0,6}?(?:巡视|巡察)[^,，、;；。\d]{0,2}?组")
+_TEAM_BEFORE = re.compile(r"(?:巡视|巡察)$")
 #: What ends a figure's neighbourhood: clause and sentence stops and brackets (党纪处分94人(党内警告53人:
 #: 党内警告 belongs to 53, not to 94).
 _STOPS = frozenset(",，、;；。.!?！？:：()（）[]【】\n")
+#: Money is described by lists of nouns (清退违规发放津补贴、奖金等款项62.37万元): 、 does not end it.
+_MONEY_STOPS = _STOPS - {"、"}
 _CN_FIGURE = re.compile(r"(?P<n>[一二两三四五六七八九十百千万亿]+)\s*(?:个|项|条|人|件|名|家|次|批|起)")
 #: Between two figures the words split where the second one's clause begins (48个具体问题|已整改到位45个),
 #: else after the first one's measure word and a few words (3个方面|12个问题).
@@ -244,7 +249,7 @@ def _split(between: str) -> int:
     return handoff.start() if handoff else min(len(between), _OWN_WORDS)
 
 
-def trigger_next_to(text: str, path: str, start: int, end: int) -> bool:
+def trigger_next_to(text: str, path: str, start: int, end: int, words: str | None = None) -> bool:
     """Whether ``path``'s trigger word stands next to the figure at ``text[start:end]``.
 
     Next to: within a few characters on either side, with no clause stop or
@@ -255,38 +260,43 @@ def trigger_next_to(text: str, path: str, start: int, end: int) -> bool:
     model that swaps a number for another of the same quoted sentence picks
     one that sits beside some *other* field's words, so the merge weighs this
     evidence.  Fields without triggers (dates, names) are never "next to"
-    anything.
+    anything.  ``words`` asks about other words than the field's triggers
+    (its label: 具体问题 rather than any 问题).
     """
-    pattern, spec = _TRIGGER_RES.get(path), BY_PATH.get(path)
+    spec = BY_PATH.get(path)
+    pattern = re.compile(words) if words else _TRIGGER_RES.get(path)
     if pattern is None or spec is None:
         return False
     window = _WINDOW.get(spec.kind, _DEFAULT_WINDOW)
     lo = max(0, start - window - 1)
     folded = fold(text[lo:end + 2 * window + 2])
     s, e = start - lo, end - lo
+    if spec.kind is Kind.ordinal:
+        return bool(_TEAM_AFTER.match(folded, e) or (_TEAM_BEFORE.search(folded, 0, s) and folded.startswith("组", e)))
+    stops = _MONEY_STOPS if spec.kind is Kind.money else _STOPS
     left = s
-    while left > 0 and s - left < window and folded[left - 1] not in _STOPS and not folded[left - 1].isdigit():
+    while left > 0 and s - left < window and folded[left - 1] not in stops and not folded[left - 1].isdigit():
         left -= 1
-    before, bounded = folded[left:s], left > 0 and folded[left - 1].isdigit()
-    figures = list(_CN_FIGURE.finditer(before))
+    bounded = left > 0 and folded[left - 1].isdigit()
+    figures = list(_CN_FIGURE.finditer(folded, left, s))
     if figures:
-        before, bounded = before[figures[-1].end("n"):], True
+        left, bounded = figures[-1].end("n"), True
     if bounded:
-        before = before[_split(before):]
+        left += _split(folded[left:s])
     right = e
-    while right < len(folded) and right - e < window and folded[right] not in _STOPS and not folded[right].isdigit():
+    while right < len(folded) and right - e < window and folded[right] not in stops and not folded[right].isdigit():
         right += 1
-    after, bounded = folded[e:right], right < len(folded) and folded[right].isdigit()
-    first = _CN_FIGURE.search(after)
+    bounded = right < len(folded) and folded[right].isdigit()
+    first = _CN_FIGURE.search(folded, e, right)
     if first:
-        after, bounded = after[:first.start()], True
-    if bounded:
-        after = after[:_split(after)]
-    elif right < len(folded) and folded[right] in ",，":
+        right, bounded = first.start(), True
+    after_end = e + _split(folded[e:right]) if bounded else right
+    if not bounded and right < len(folded) and folded[right] in ",，":
         more = _COMPLETES.match(folded, right + 1)
         if more and (more.end() == len(folded) or folded[more.end()] in _STOPS):
-            after += more.group(0)
-    return bool(pattern.search(before) or pattern.search(after))
+            after_end = more.end()
+    # searched in place, so a look-behind sees the words before (严重 before 警告)
+    return bool(pattern.search(folded, left, s) or pattern.search(folded, e, after_end))
 
 
 def figure_spans(path: str, value: Any, text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -38,7 +38,10 @@ Evidence for a number (count, money, date, ordinal) is a set of:
 * ``trigger``: the field's trigger word stands next to the number
   (:func:`~llm_extract.ground.trigger_next_to`), not merely somewhere in a
   long quoted sentence, so a model that swaps a number for another of the
-  same sentence loses to rules that read the figure beside its word.
+  same sentence loses to rules that read the figure beside its word;
+* ``label``: the field's own word (its registry label: 具体问题, 整改措施)
+  stands next to it, not only a synonym (SPEC.md: of 17项问题56项具体问题 the
+  具体问题 count; of 整改任务25项、整改措施61条 the 整改措施 count).
 
 A model number is *contradicted* by its own quote when the field's trigger
 stands next to another figure of the quote and not next to it (30个重点问题
@@ -48,8 +51,8 @@ all its figures at once (问题线索8件、信访件37件均已办结).
 The rules' evidence is strictly stronger when it is a proper superset of
 the model's; the rules' confidence gates it (a weak rules value never beats
 a grounded model value its own quote does not contradict).  ``<why>`` names the deciding evidence: ``region``,
-``trigger`` or ``region+trigger`` for what the winner had and the loser
-lacked, ``weak`` when only the rules' weakness let the model win, ``tie``
+``trigger``, ``label`` or several joined by ``+`` for what the winner had
+and the loser lacked, ``weak`` when only the rules' weakness let the model win, ``tie``
 when neither side's evidence was strictly stronger.
 
 ``sources`` in an output line gives, per field, ``model``, ``rules``,
@@ -127,8 +130,13 @@ class Regions:
         region = self.region(path)
         if region is not None and within(path, value, text, (span.start, span.end), region):
             found.add("region")
-        if any(trigger_next_to(text, path, s, e) for s, e in figure_spans(path, value, text, span.start, span.end)):
+        figures = figure_spans(path, value, text, span.start, span.end)
+        if any(trigger_next_to(text, path, s, e) for s, e in figures):
             found.add("trigger")
+            spec = spec_of(path)
+            if spec is not None and spec.label and any(
+                    trigger_next_to(text, path, s, e, re.escape(spec.label)) for s, e in figures):
+                found.add("label")
         return frozenset(found)
 
     def contradicted(self, path: str, value: Any, span: Span) -> bool:

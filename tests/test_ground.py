@@ -204,3 +204,41 @@ def test_a_summary_paragraph_holds_only_the_figures_it_names() -> None:
     assert extraction.record.outcomes.institutions == 70  # the summary names no 制度: stated next door
     assert extraction.record.outcomes.party_discipline is None  # the summary's own 党纪处分 is 12
     assert len(errors) == 1 and "outcomes.party_discipline" in errors[0]
+
+
+@pytest.mark.parametrize(("stem", "path", "figure", "context", "next_to"), [
+    ("b02_beiling_housing_bureau", "outcomes.petitions_closed", "35", "35件信访件已全部办结", True),
+    ("b04_linjiang_water_dept", "outcomes.clues_closed", "21", "21件问题线索，均已办结", True),
+    ("b11_linjiang_transport_soe", "plan.problems_rectified", "45", "48个具体问题已整改到位45个", True),
+    ("b11_linjiang_transport_soe", "plan.problems_rectified", "48", "48个具体问题已整改到位45个", False),
+    ("b11_linjiang_transport_soe", "plan.problems", "48", "48个具体问题已整改到位45个", True),
+    ("a12_yunling_pref_mixed", "outcomes.party_discipline_breakdown.warning", "41", "党内警告41人", True),
+    ("a12_yunling_pref_mixed", "outcomes.party_discipline_breakdown.warning", "26", "严重警告26人", False),
+    ("a12_yunling_pref_mixed", "outcomes.party_discipline", "41", "党纪处分87人（党内警告41人", False),
+    ("b07_linhe_district_multi", "outcomes.funds_returned", "62.37万元", "清退违规发放津补贴、奖金等款项62.37万元", True),
+    ("b07_linhe_district_multi", "outcomes.funds_returned", "580余万元", "挽回经济损失580余万元", False),
+    ("b12_fenglin_city_cut", "plan.measures", "95", "制定整改措施95条", True),
+    ("b12_fenglin_city_cut", "plan.measures", "三", "形成问题、任务、责任\"三张清单\"", False),
+    ("b12_fenglin_city_cut", "plan.problem_areas", "三", "梳理出三个方面22个问题", True),
+    ("b12_fenglin_city_cut", "plan.problem_areas", "22", "梳理出三个方面22个问题", False),
+    ("a06_qingshi_town_crossinsp", "team_number", "七", "市委第七提级交叉巡察组", True),
+    ("a06_qingshi_town_crossinsp", "team_number", "830", "830日，市委第七提级交叉巡察组", False),
+    ("a01_nanwan_district", "team_number", "五", "市委巡视五组", True),
+])
+def test_a_trigger_is_next_to_its_own_figure_only(stem: str, path: str, figure: str, context: str,
+                                                  next_to: bool) -> None:
+    from llm_extract.ground import trigger_next_to
+
+    text = genre(stem)
+    at = text.index(context) + context.index(figure)
+    assert trigger_next_to(text, path, at, at + len(figure)) is next_to
+
+
+def test_the_fields_label_is_asked_apart_from_its_synonyms() -> None:
+    from llm_extract.ground import trigger_next_to
+
+    text = genre("b04_linjiang_water_dept")  # 五方面17项问题56项具体问题: the 具体问题 count is the plan's
+    at17, at56 = text.index("17项问题"), text.index("56项具体问题")
+    assert trigger_next_to(text, "plan.problems", at17, at17 + 2) and trigger_next_to(text, "plan.problems", at56, at56 + 2)
+    assert not trigger_next_to(text, "plan.problems", at17, at17 + 2, "具体问题")
+    assert trigger_next_to(text, "plan.problems", at56, at56 + 2, "具体问题")

@@ -96,6 +96,15 @@ def test_the_model_wins_a_disagreement_the_evidence_does_not_decide() -> None:
     assert sources["outcomes.petitions_closed"] == "model:tie"
 
 
+def test_the_fields_own_word_beside_a_figure_outweighs_a_synonym() -> None:
+    # 五方面17项问题56项具体问题: SPEC counts the 具体问题; the rules read 17 beside 问题
+    text, answer = gold_answer("genre_b04_linjiang_water_dept")
+    reading = rules.read(text)
+    assert reading.extraction.record.plan.problems == 17
+    final, sources, _ = settle(reading, answer)
+    assert final.record.plan.problems == 56 and sources["plan.problems"] == "model:label"
+
+
 def test_rules_outside_the_region_lose_to_a_model_inside_it() -> None:
     # 000 states its outcomes in one summary paragraph; a rules value read elsewhere loses to the model's
     text, answer = gold_answer("000_52b65cbec59bb7bf")
