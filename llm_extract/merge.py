@@ -14,9 +14,10 @@ refused by grounding, or in   ``r``                                        r (``
 text addressed to a machine
 null or left out              strong ``r``                                 r (``rules``)
 null or left out              weak ``r`` (a rules fallback guess)          null (``model:null``)
-no grounded value at all      ``r``                                        r (``rules``): a model
-                                                                           that grounds nothing
-                                                                           is no witness
+null, from a model that is   ``r``                                        r (``rules``): its
+no witness (agrees with                                                    nulls are not readings
+fewer than half the rules'
+strong readings)
 number ``m`` that its own     none                                         null
 quote contradicts
 number ``m`` that its own     ``r``                                        r (``rules:trigger``)
@@ -214,8 +215,7 @@ class _Merger:
         self.regions = Regions(reading)
         self.draft = Draft(reading.text)
         self.sources: dict[str, str] = {}
-        #: a model that grounded nothing (failed, invented everything, answered {}) is no witness
-        self.witness = any(not self.regions.injected(s) for s in model_ex.evidence.values())
+        self.witness = _witness(reading.extraction, model_ex)
 
     def take(self, path: str, value: Any, span: Span, source: str) -> None:
         self.draft.put(path, value, span.start, span.end)
@@ -270,6 +270,22 @@ class _Merger:
             return
         why = "weak" if r_ev > m_ev else "+".join(sorted(m_ev - r_ev)) or "tie"
         self.take(path, m_val, m_span, "model:" + why)
+
+
+def _witness(rules_ex: Extraction, model_ex: Extraction) -> bool:
+    """Whether the model read this notice well enough for its nulls to count.
+
+    It must agree with at least half of the rules' strong readings (and one
+    at least).  A model that grounds nothing (it failed, invented every
+    value, answered ``{}``) or little (a small model's stray quotes) says
+    null to most fields without having looked; a model that reads the notice
+    agrees with the rules wherever both are right.
+    """
+    r_vals = dict(iter_scalar_paths({k: v for k, v in rules_ex.record_json().items() if k != "sections"}))
+    m_vals = dict(iter_scalar_paths({k: v for k, v in model_ex.record_json().items() if k != "sections"}))
+    strong = [p for p in r_vals if rules_ex.confidence.get(p, "strong") == "strong"]
+    agreed = sum(1 for p in strong if p in m_vals and _same(r_vals[p], m_vals[p], p))
+    return agreed >= max(1, len(strong) / 2)
 
 
 def merge(reading: Reading, model_ex: Extraction | None) -> tuple[Extraction, dict[str, str]]:

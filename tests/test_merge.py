@@ -186,6 +186,15 @@ def test_a_model_that_grounds_nothing_is_no_witness_so_even_weak_rules_stand() -
     assert set(sources.values()) == {"rules"}
 
 
+def test_a_model_that_reads_little_of_the_notice_is_no_witness_either() -> None:
+    text, answer = gold_answer("002_3560743218ed87cc")
+    few = {"target": answer["target"], "plan": {"problems": answer["plan"]["problems"]}}  # right, but little
+    reading = with_confidence(rules.read(text), "outcomes.admonishment", "weak")
+    final, sources, refused = settle(reading, few)
+    assert refused == [] and sources["target"] == "both"
+    assert final.record.outcomes.admonishment == 14 and sources["outcomes.admonishment"] == "rules"
+
+
 def test_a_model_value_quoted_from_text_addressed_to_a_machine_is_refused() -> None:
     text, answer = gold_answer("002_3560743218ed87cc")
     reading = rules.read(text)
