@@ -227,3 +227,10 @@ def test_a_noisy_model_is_re_asked_for_what_does_not_ground_and_each_notice_stil
         assert srv.count == sum(1 + line["reasks"] for line in lines)
     assert all(line["status"] == "ok" for line in lines)
     assert any(line["reasks"] for line in lines)  # a swapped figure outside its quote goes back to the model
+
+
+def test_a_name_whose_text_carries_a_bracketed_addition_is_quoted_with_it() -> None:
+    text = "根据省委统一部署,省委第三巡视组对某市卫(wèi)生健康委员会开展了巡视。"
+    answer = answer_from_gold(text, {"target": "某市卫生健康委员会"})
+    assert answer["target"]["quote"] in text and "(wèi)" in answer["target"]["quote"]
+    assert ground(answer, text)[0].record.target == "某市卫生健康委员会"

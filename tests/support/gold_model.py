@@ -40,7 +40,7 @@ from llm_extract import rules
 from llm_extract.fields import Kind, of_kind
 from llm_extract.merge import grounding_regions, merge
 from llm_extract.score.scoring import evaluate
-from llm_extract.ground import DMY_RE, TRIGGERS, ground
+from llm_extract.ground import DMY_RE, TRIGGERS, ground, without_brackets
 from llm_extract.text import DATE_RE, MONEY_UNIT, NUMBER, fold, parse_money, parse_number, resolve_date
 from support.fake_openai import ScriptedServer
 
@@ -205,11 +205,16 @@ def _type_quotes(t: _Text, value: str) -> list[Span]:
 
 
 def _string_quotes(t: _Text, value: str) -> list[Span]:
-    """The value itself where the text has it verbatim, else the shortest piece holding it."""
+    """The value itself where the text has it verbatim, else the shortest piece holding it.
+
+    Holding it: up to SPEC.md's string normal form, or once bracketed
+    additions are removed (雲嶺省衛(wèi)生健康委員會 holds 雲嶺省衛生健康委員會).
+    """
     spans = [(m.start(), m.end()) for m in re.finditer(re.escape(value), t.text)] if value else []
     if not spans:
         want = _norm(value)
-        holding = [sp for sp in t.pieces() if want and want in _norm(t.text[sp[0]:sp[1]])]
+        holding = [sp for sp in t.pieces() if want and (
+            want in _norm(t.text[sp[0]:sp[1]]) or want in _norm(without_brackets(t.text[sp[0]:sp[1]])[0]))]
         spans = sorted(holding, key=lambda sp: (sp[1] - sp[0], sp[0]))[:5]
     return spans
 
