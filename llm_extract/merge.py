@@ -125,7 +125,7 @@ class Regions:
         return any(span.start < end and start < span.end for start, end in self.injections)
 
     def evidence(self, path: str, value: Any, span: Span) -> frozenset[str]:
-        """What speaks for a number read at ``span``: ``region`` and/or ``trigger`` (see the module docstring)."""
+        """What speaks for a number read at ``span``: ``region``, ``trigger``, ``label`` (see the module docstring)."""
         found = set()
         text = self.layout.text
         region = self.region(path)
@@ -162,7 +162,9 @@ def _inside(span: Span | None, region: tuple[int, int] | None) -> bool:
 
 _ROUND_SHAPE = re.compile(rf"(?:{ROUND_RE.pattern})(?:第[一二三四五六七八九十\d]+批)?")
 _BODY_RE = re.compile(r"(?:巡视|巡察)[^,，。;；、\s]{0,6}?(?:组|工作组|小组)$")
-_ISSUER_RE = re.compile(r"(?:委|委员会|党组|党委|工委|小组|办公室|政府|区|市|县|州|盟|旗|镇|乡|街道|院|局|厅|部|公司|集团|中心|学校|大学|学院|医院|银行)$")
+#: An issuer is a committee or party body, a leading group's office, or (a title's subject without 中共) a unit.
+_ISSUER_RE = re.compile(r"(?:委|委员会|党组|党委|工委|支部|总支|小组|办公室|政府|区|市|县|州|盟|旗|镇|乡|街道"
+                        r"|院|局|厅|部|公司|集团|中心|学校|大学|学院|医院|银行)$")
 
 
 def _plausible(path: str, value: Any, span: Span, regions: Regions) -> bool:
