@@ -47,7 +47,8 @@ Evidence for a number (count, money, date, ordinal) is a set of:
 A model number is *contradicted* by its own quote when the field's trigger
 stands next to another figure of the quote and not next to it (30个重点问题
 已整改到位26个 quoted for 30 rectified), unless the quote says the trigger of
-all its figures at once (问题线索8件、信访件37件均已办结).
+all its figures at once (问题线索8件、信访件37件均已办结) or counts the figure
+out of a total (受理信访举报126件，其中巡察移交45件).
 
 The rules' evidence is strictly stronger when it is a proper superset of
 the model's; the rules' confidence gates it (a weak rules value never beats
@@ -64,7 +65,8 @@ one of the ``model:<why>`` / ``rules:<why>`` forms above, ``rules:shape``
 emails) and the findings follow the same order: the model's grounded list
 when every element sits where the field is stated (findings on heading
 lines), else the rules'.  Outcome figures quoted from outside the summary
-paragraph are refused by grounding itself (:func:`grounding_regions`).
+paragraph are refused by grounding itself (:func:`grounding_regions`), unless
+that paragraph is only the rules' fallback (``summary_in_place`` false).
 """
 
 from __future__ import annotations
@@ -98,7 +100,9 @@ def grounding_regions(marks: Landmarks) -> dict[Region, tuple[int, int]]:
     body is re-asked and, if it stays there, dropped for the rules'.
     """
     bounds = marks.region(Region.summary)
-    return {Region.summary: bounds} if bounds is not None else {}
+    if bounds is None or not getattr(marks, "summary_in_place", True):
+        return {}  # no summary, or only a fallback paragraph after the findings: too unsure to hold quotes to
+    return {Region.summary: bounds}
 
 
 class Regions:
@@ -152,8 +156,15 @@ class Regions:
             return False
         if collective(path, text[span.start:span.end]):  # 问题线索8件、信访件37件均已办结: 办结 is 8's too
             return False
+        if any(_part_of_total(text, span.start, s) for s, _ in own):  # 受理信访举报126件，其中巡视移交45件
+            return False
         return any(trigger_next_to(text, path, s, e) for s, e in other_figures(path, text, span.start, span.end)
                    if (s, e) not in own)
+
+
+def _part_of_total(text: str, quote_start: int, at: int) -> bool:
+    """Whether the figure at ``at`` is a part the quote counts out of a total (其中…): the total's words are its own."""
+    return "其中" in fold(text[quote_start:at])
 
 
 def _inside(span: Span | None, region: tuple[int, int] | None) -> bool:

@@ -155,6 +155,16 @@ def test_a_model_number_its_own_quote_contradicts_loses_and_is_not_taken_alone()
     assert final.record.plan.problems == 30 and sources["plan.problems"] == "model"
 
 
+def test_a_part_counted_out_of_a_total_carries_the_totals_words() -> None:
+    text = SMALL.replace("5月12日,县委召开常委会会议研究整改工作。",
+                         "在巡察整改工作中,受理信访举报126件,其中巡察移交45件,已全部办结。")
+    answer = {"outcomes": {"petitions_received": leaf(45, "受理信访举报126件,其中巡察移交45件")},
+              "target": leaf("青山县", "对青山县开展了巡察")}
+    nothing = dataclasses.replace(rules.read(text), extraction=Draft(text).finish())  # rules that read nothing
+    final, sources, refused = settle(nothing, answer)
+    assert refused == [] and final.record.outcomes.petitions_received == 45  # not contradicted by 126's 信访
+
+
 # --- nulls, refusals, witnesses -------------------------------------------------
 
 
@@ -214,6 +224,24 @@ def test_an_outcome_quoted_from_outside_the_summary_paragraph_is_refused_and_the
     final, sources, refused = settle(rules.read(text), answer)
     assert any("outcomes.combined_discipline" in r and "paragraph that states such figures" in r for r in refused)
     assert final.record.outcomes.combined_discipline == 163 and sources["outcomes.combined_discipline"] == "rules"
+
+
+def test_a_fallback_summary_after_the_findings_holds_no_quotes() -> None:
+    text, answer = gold_answer("000_52b65cbec59bb7bf")
+    reading = rules.read(text)
+    answer["outcomes"]["combined_discipline"] = leaf(25, "党纪政务处分25人")
+    fallback = dataclasses.replace(reading, landmarks=_Fallback(reading.landmarks))
+    _, _, refused = settle(fallback, answer)
+    assert not any("paragraph that states such figures" in r for r in refused)
+
+
+class _Fallback(_Injected):
+    """Landmarks whose summary is only the rules' fallback (a paragraph after the findings start)."""
+
+    summary_in_place = False
+
+    def __init__(self, marks: Any) -> None:
+        super().__init__(marks, ())
 
 
 # --- names and phrases --------------------------------------------------------
