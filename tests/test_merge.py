@@ -23,6 +23,7 @@ from llm_extract.llm.backend import LLMBackend
 from llm_extract.merge import settle
 from llm_extract.record import Draft
 from llm_extract.rules import Reading
+from llm_extract.schema import Span
 from support.gold_model import GoldServer, answer_from_gold, gold_pairs, invented_answer_for, merge_scores
 
 ROOT = Path(llm_extract.__file__).resolve().parent.parent
@@ -47,6 +48,22 @@ def with_confidence(reading: Reading, path: str, confidence: str) -> Reading:
     return dataclasses.replace(reading, extraction=extraction)
 
 
+def with_rules_value(reading: Reading, path: str, value: Any, figure: str | None = None, context: str = "") -> Reading:
+    """The same reading with the rules' value of ``path`` set to ``value`` read at ``figure`` inside
+    ``context`` (``value`` ``None``: the rules read nothing there), whatever the rules read today."""
+    extraction = copy.deepcopy(reading.extraction)
+    *parents, last = path.split(".")
+    node: Any = extraction.record
+    for part in parents:
+        node = getattr(node, part)
+    setattr(node, last, value)
+    extraction.evidence.pop(path, None)
+    if value is not None and figure is not None:
+        at = reading.text.index(context) + context.index(figure)
+        extraction.evidence[path] = Span(start=at, end=at + len(figure), quote=figure)
+    return dataclasses.replace(reading, extraction=extraction)
+
+
 class _Injected:
     """Landmarks that also list text addressed to a machine (what rules.landmarks will carry)."""
 
@@ -68,8 +85,7 @@ def summary_of(text: str) -> str:
 
 def test_agreeing_values_are_both_and_a_value_only_the_model_has_is_the_models() -> None:
     text, answer = gold_answer("genre_a08_yunling_academy_2016")  # its page date reads 26.08.2016 22:04
-    reading = rules.read(text)
-    assert reading.extraction.record.publish_date is None
+    reading = with_rules_value(rules.read(text), "publish_date", None)
     final, sources, refused = settle(reading, answer)
     assert refused == []
     assert sources["inspection_body"] == "both" and final.record.inspection_body == "省委第三巡视组"
@@ -89,8 +105,7 @@ def test_the_model_wins_a_disagreement_the_evidence_does_not_decide() -> None:
     # 巡视移交信訪件53件，已全部辦結；移交問題線索17件，已辦結15件: the rules read 15 for the petitions
     # closed; the model reads the implied total, with 辦結 as close to its figure as to the rules'
     text, answer = gold_answer("genre_a02_yunling_health_trad")
-    reading = rules.read(text)
-    assert reading.extraction.record.outcomes.petitions_closed == 15
+    reading = with_rules_value(rules.read(text), "outcomes.petitions_closed", 15, "15", "已辦結15件")
     final, sources, _ = settle(reading, answer)
     assert final.record.outcomes.petitions_closed == 53
     assert sources["outcomes.petitions_closed"] == "model:tie"
@@ -99,8 +114,7 @@ def test_the_model_wins_a_disagreement_the_evidence_does_not_decide() -> None:
 def test_the_fields_own_word_beside_a_figure_outweighs_a_synonym() -> None:
     # 五方面17项问题56项具体问题: SPEC counts the 具体问题; the rules read 17 beside 问题
     text, answer = gold_answer("genre_b04_linjiang_water_dept")
-    reading = rules.read(text)
-    assert reading.extraction.record.plan.problems == 17
+    reading = with_rules_value(rules.read(text), "plan.problems", 17, "17", "五方面17项问题")
     final, sources, _ = settle(reading, answer)
     assert final.record.plan.problems == 56 and sources["plan.problems"] == "model:label"
 
