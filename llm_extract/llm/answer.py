@@ -23,6 +23,8 @@ from instructor.v2.core.function_calls import ResponseSchema
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
 from ..ground import ground
+from ..merge import grounding_regions
+from ..rules import landmarks_of, layout_of
 from ..schema import InspectionType, Notice, Section
 
 _SCHEMA_CACHE: dict[type, dict[str, Any]] = {}
@@ -112,7 +114,9 @@ class LLMNotice(_LLMNoticeBase, ResponseSchema):  # type: ignore[misc, valid-typ
         text = SOURCE_TEXT.get()
         if text is None:
             return self
-        _, errors = ground(self.model_dump(mode="json"), text)
+        # the same regions as merge.settle, so what is re-asked here is what the merge would refuse
+        regions = grounding_regions(landmarks_of(layout_of(text)))
+        _, errors = ground(self.model_dump(mode="json"), text, regions)
         if errors:
             raise ValueError(
                 "Some values are not supported by the notice text. Fix or remove (set null) each of these; "

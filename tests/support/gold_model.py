@@ -30,13 +30,17 @@ import re
 import threading
 import unicodedata
 from bisect import bisect_left
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator, Literal
 
+from llm_extract import rules
 from llm_extract.fields import Kind, of_kind
-from llm_extract.ground import TRIGGERS, ground
+from llm_extract.merge import grounding_regions, merge
+from llm_extract.score.scoring import evaluate
+from llm_extract.ground import DMY_RE, TRIGGERS, ground, without_brackets
 from llm_extract.text import DATE_RE, MONEY_UNIT, NUMBER, fold, parse_money, parse_number, resolve_date
 from support.fake_openai import ScriptedServer
 
@@ -111,12 +115,19 @@ class _Text:
         return self._around(self._line, start, end)
 
     def pieces(self) -> Iterator[Span]:
-        """Every clause, then every sentence, then every line: the quotes a string value may take."""
+        """Every clause, sentence, line and pair of lines: the quotes a string value may take.
+
+        A pair of lines holds a title that a page broke in two.
+        """
         for stops in (self._clause, self._sentence, self._line):
             bounds = [-1, *stops, len(self.text)]
             for a, b in zip(bounds, bounds[1:]):
                 if b - a > 1:
                     yield self._around(stops, a + 1, a + 1)
+        bounds = [-1, *self._line, len(self.text)]
+        for a, c in zip(bounds, bounds[2:]):
+            if c - a > 2:
+                yield self._around(self._line, a + 1, c - 1)
 
 
 @functools.lru_cache(maxsize=64)
@@ -152,13 +163,13 @@ def _number_quotes(t: _Text, path: str, value: float) -> list[Span]:
     ranked: list[tuple[tuple[int, int, int, int], Span]] = []
     for s, e in hits:
         for widened, (a, b) in enumerate((t.clause(s, e), t.sentence(s, e))):
-            found = [m.span() for m in trigger.finditer(t.text, a, b)]
+            found = [m.span() for m in trigger.finditer(t.folded, a, b)]
             if found:
                 gap = min(max(ts - e, s - te, 0) for ts, te in found)
                 score = 0
                 if path.startswith("outcomes."):
                     la, lb = t.line(s, e)
-                    score = sum(1 for w in outcome_words if w.search(t.text, la, lb))
+                    score = sum(1 for w in outcome_words if w.search(t.folded, la, lb))
                 ranked.append(((widened, -score, gap, s), (a, b)))
                 break
     return [span for _, span in sorted(ranked)]
@@ -178,6 +189,8 @@ def _date_quotes(t: _Text, path: str, want: date) -> list[Span]:
                 loose.append(m.span())
         if got is not None:
             anchor = got
+    exact += [m.span() for m in DMY_RE.finditer(t.folded)
+              if (int(m["y"]), int(m["m"]), int(m["d"])) == (want.year, want.month, want.day)]
     if path == "publish_date":
         exact.reverse()
     return [(a, a + len(t.text[a:b].rstrip())) for a, b in exact + loose]  # DATE_RE takes trailing blanks
@@ -186,17 +199,22 @@ def _date_quotes(t: _Text, path: str, want: date) -> list[Span]:
 def _type_quotes(t: _Text, value: str) -> list[Span]:
     word = _TYPE_WORDS.get(value)
     if word is None:  # unspecified: the opening's 对…开展了巡视
-        return [m.span() for m in _UNSPECIFIED.finditer(t.text)]
-    spans = [t.clause(m.start(), m.end()) for m in re.finditer(word, t.text)]
-    return sorted(spans, key=lambda sp: (not re.search("巡视|巡察", t.text[sp[0]:sp[1]]), sp[0]))
+        return [m.span() for m in _UNSPECIFIED.finditer(t.folded)]
+    spans = [t.clause(m.start(), m.end()) for m in re.finditer(word, t.folded)]
+    return sorted(spans, key=lambda sp: (not re.search("巡视|巡察", t.folded[sp[0]:sp[1]]), sp[0]))
 
 
 def _string_quotes(t: _Text, value: str) -> list[Span]:
-    """The value itself where the text has it verbatim, else the shortest piece holding it."""
+    """The value itself where the text has it verbatim, else the shortest piece holding it.
+
+    Holding it: up to SPEC.md's string normal form, or once bracketed
+    additions are removed (雲嶺省衛(wèi)生健康委員會 holds 雲嶺省衛生健康委員會).
+    """
     spans = [(m.start(), m.end()) for m in re.finditer(re.escape(value), t.text)] if value else []
     if not spans:
         want = _norm(value)
-        holding = [sp for sp in t.pieces() if want and want in _norm(t.text[sp[0]:sp[1]])]
+        holding = [sp for sp in t.pieces() if want and (
+            want in _norm(t.text[sp[0]:sp[1]]) or want in _norm(without_brackets(t.text[sp[0]:sp[1]])[0]))]
         spans = sorted(holding, key=lambda sp: (sp[1] - sp[0], sp[0]))[:5]
     return spans
 
@@ -270,25 +288,34 @@ def build_answer(text: str, gold: dict[str, Any], *, p: float = 0.0, q: float = 
     """:func:`answer_from_gold` and the gold paths it could find no acceptable quote for."""
     quoted, missing = _clean(text, json.dumps(gold, ensure_ascii=False))
     t = _pieces(text)
-    rng = random.Random(seed)
+    doc = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
     answer: dict[str, Any] = {}
     for path, value, span in quoted:
-        drop, swap = rng.random() < q, rng.random() < p  # both drawn always: one field's luck never shifts another's
+        # per notice and field: one field's luck never shifts another's, and seeds differ across notices
+        rng = random.Random(f"{seed}\0{doc}\0{path}")
+        drop, swap = rng.random() < q, rng.random() < p
         if span is None or drop:
             continue
+        quote = text[span[0]:span[1]]
         if swap and path in NUMERIC_PATHS:
             others = _other_numbers(t, path, float(value), span)
             if others:
                 new = rng.choice(others)
                 value = int(new) if float(new).is_integer() else new
-        _put(answer, path, {"value": value, "quote": text[span[0]:span[1]]})
-    sections = [{"title": s["title"], "items": list(s.get("items") or [])} for s in gold.get("sections") or []]
-    if sections and not rng.random() < q:
-        answer["sections"] = sections
-    for key in ("phones", "emails"):
-        values = list((gold.get("contact") or {}).get(key) or [])
-        if values and not rng.random() < q:
-            answer.setdefault("contact", {})[key] = values
+                # a fallible model quotes the sentence it took the figure from, so the swap grounds
+                a, b = t.sentence(*span)
+                if _accepted(text, path, value, text[a:b]):
+                    quote = text[a:b]
+        _put(answer, path, {"value": value, "quote": quote})
+    contact = gold.get("contact") or {}
+    for key, values in (("sections", gold.get("sections")), ("phones", contact.get("phones")),
+                        ("emails", contact.get("emails"))):
+        if not values or random.Random(f"{seed}\0{doc}\0{key}").random() < q:
+            continue
+        if key == "sections":
+            answer["sections"] = [{"title": s["title"], "items": list(s.get("items") or [])} for s in values]
+        else:
+            answer.setdefault("contact", {})[key] = list(values)
     return answer, list(missing)
 
 
@@ -297,9 +324,11 @@ def answer_from_gold(text: str, gold: dict[str, Any], *, p: float = 0.0, q: floa
     """The answer a model that knows the right record would give, every value quoted from ``text``.
 
     With ``p`` each count or sum of money takes another figure of the same
-    sentence instead (the quote is kept, so ``ground`` catches the swap only
-    where that figure lies outside the quoted clause); with ``q`` each field
-    is left out.  The same ``seed`` gives the same answer.
+    sentence instead, quoting that whole sentence as a fallible model would
+    (so the swap passes grounding and only the merge's evidence can catch
+    it); with ``q`` each field is left out.  The same ``seed`` gives the
+    same answer; each field draws its own luck, so a setting's noise on one
+    field does not depend on the others.
     """
     return build_answer(text, gold, p=p, q=q, seed=seed)[0]
 
@@ -348,6 +377,54 @@ def invented_answer_for(text: str) -> dict[str, Any]:
         "contact": {"phones": [f"0{absent(100, 999)}-{absent(10_000_000, 99_999_999)}"],
                     "emails": [f"{place.encode('utf-8').hex()[:8]}@example.invalid"]},
     }
+
+
+# --- scoring the merge against the gold model ---------------------------------
+
+
+@dataclass(frozen=True)
+class MergeScores:
+    """Micro F1 over every value (SPEC.md's scoring) of one setting of the gold model, averaged over seeds.
+
+    ``model`` is the grounded answer alone (what grounding lets through, no
+    merge), ``rules`` the rules backend's record, ``merged`` what
+    :func:`llm_extract.merge.settle` makes of both; ``from_model`` counts
+    the fields the merged records took from the model (under ``invent``,
+    every one of them an invented value).
+    """
+
+    model: float
+    rules: float
+    merged: float
+    from_model: int
+
+
+def merge_scores(pairs: list[tuple[str, str, dict[str, Any]]], mode: Mode = "gold", *, p: float = 0.0,
+                 q: float = 0.0, seeds: int = 1) -> MergeScores:
+    """Ground and merge the gold model's answer to every notice in-process, and score the three records.
+
+    What the live route does after its last re-ask: the server answers the
+    same at temperature 0, so what grounding refuses here is what stays
+    refused there (``tests/test_merge.py`` checks one notice over HTTP).
+    """
+    golds = {stem: gold for stem, _, gold in pairs}
+    readings = {stem: rules.read(text) for stem, text, _ in pairs}
+    rules_f1 = evaluate(golds, {s: r.extraction.record_json() for s, r in readings.items()}).overall.f1
+    runs = seeds if mode == "noisy" else 1
+    model_f1 = merged_f1 = 0.0
+    taken = 0
+    for seed in range(runs):
+        model, merged = {}, {}
+        for stem, text, gold in pairs:
+            answer = invented_answer_for(text) if mode == "invent" else answer_from_gold(
+                text, gold, p=p if mode == "noisy" else 0.0, q=q if mode == "noisy" else 0.0, seed=seed)
+            grounded, _ = ground(answer, text, grounding_regions(readings[stem].landmarks))
+            final, sources = merge(readings[stem], grounded)
+            model[stem], merged[stem] = grounded.record_json(), final.record_json()
+            taken += sum(1 for src in sources.values() if src.startswith("model") and src != "model:null")
+        model_f1 += evaluate(golds, model).overall.f1 / runs
+        merged_f1 += evaluate(golds, merged).overall.f1 / runs
+    return MergeScores(model=model_f1, rules=rules_f1, merged=merged_f1, from_model=taken)
 
 
 # --- the server ------------------------------------------------------------
