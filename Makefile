@@ -25,4 +25,8 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python evals/bench_rules.py
+	$(BIN)/python evals/bench_hostile.py
+	$(BIN)/python evals/bench_merge.py
 	$(BIN)/python evals/bench_concurrency.py
+	$(BIN)/python evals/bench_overhead.py
+	$(BIN)/python evals/bench_resume.py

@@ -317,6 +317,7 @@ def merge(reading: Reading, model_ex: Extraction | None) -> tuple[Extraction, di
         _merge_list(key, m)
     _merge_sections(m)
     final = m.draft.finish()
+    final.warnings = list(rules_ex.warnings)  # what the rules flagged in the text holds for the merged record too
     present = {_field_key(p) for p in final.evidence}
     sources = {k: v for k, v in m.sources.items() if k in present or v == "model:null"}
     return final, sources
