@@ -242,12 +242,13 @@ def text_from_bytes(data: bytes) -> tuple[str, str]:
     return text, encoding
 
 
-def read_file(path: Path, doc_id: str | None = None) -> Document:
+def read_file(path: str | os.PathLike[str], doc_id: str | None = None) -> Document:
     """One file as a :class:`Document` (id ``doc_id``, else the file's stem); raises :class:`InputError`.
 
     At most :data:`MAX_BYTES` are read whatever the file claims, so a device
     or a growing file cannot fill memory.
     """
+    path = Path(path)
     try:
         with path.open("rb") as handle:
             data = handle.read(MAX_BYTES + 1)
