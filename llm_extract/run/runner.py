@@ -335,14 +335,3 @@ def write_results(results: Iterable[DocResult], handle: TextIO,
         if on_result:
             on_result(result, summary)
     return summary
-
-
-def predict(backend: Backend, paths: Iterable[str | Path]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Records and evidence by document id, in memory (what an eval scores)."""
-    records: dict[str, Any] = {}
-    evidence: dict[str, Any] = {}
-    for item in iter_documents(list(paths)):
-        line = extract_one(backend, item).to_line()
-        records[line["doc"]] = line["record"]
-        evidence[line["doc"]] = line["evidence"]
-    return records, evidence
