@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..record import Draft
 from ..text import CN_DIGITS, MONEY_UNIT, parse_int, parse_money
-from .layout import Layout, Line
+from .layout import SUMMARY_OPENER, Layout, Line
 from .sections import LEVEL_RES
 
 if TYPE_CHECKING:
@@ -210,9 +210,7 @@ GOV_BREAKDOWN = {"警告": "warning", "记过": "demerit", "记大过": "major_d
 _BREAKDOWN_ITEM = re.compile(
     rf"(?P<label>党内严重警告|党内警告|严重警告|撤销党内职务|留党察看|开除党籍|政务警告|警告|记大过|记过|降级|撤职|开除公职|开除)(?:处分)?{N}{PERSONS}"
 )
-_SUMMARY_OPENERS = re.compile(r"^(?:在(?:巡视|巡察)?(?:集中)?整改(?:工作)?(?:中|期间|过程中)|(?:巡视|巡察)反馈(?:意见)?(?:以后|以来|后)"
-                               r"|截[至止](?:目前|\d{4}年\d{1,2}月(?:底|末|\d{1,2}日)?)|(?:巡视|巡察)?整改(?:工作开展)?以来"
-                               r"|通过(?:巡视|巡察)?整改)")
+_SUMMARY_OPENERS = re.compile(rf"^(?:{SUMMARY_OPENER})")
 
 #: What may stand between a figure and the next field's trigger in one list.
 _SEP = r"[,;、]"

@@ -24,6 +24,22 @@ class Line:
 
 _SENTENCE_END = re.compile(r"[。!?;]")
 
+#: The words that open a summary paragraph of outcome figures (在巡视整改工作中, 巡视反馈以来, 截至目前):
+#: the summary finder anchors them at a paragraph's start, the line splitter starts a paragraph there.
+SUMMARY_OPENER = (r"在(?:巡视|巡察)?(?:集中)?整改(?:工作)?(?:中|期间|过程中)|(?:巡视|巡察)反馈(?:意见)?(?:以后|以来|后)"
+                  r"|截[至止](?:目前|\d{4}年\d{1,2}月(?:底|末|\d{1,2}日)?)|(?:巡视|巡察)?整改(?:工作开展)?以来"
+                  r"|通过(?:巡视|巡察)?整改")
+#: A line longer than this may be several paragraphs run together (a page scraped as one line).
+LONG_LINE = 300
+_CN = "一二三四五六七八九十"
+_MARKER = rf"(?:[{_CN}]{{1,3}}[、.]|\([{_CN}]{{1,3}}\)|\d{{1,2}}[.、](?!\d)|\(\d{{1,2}}\))"
+#: Where a paragraph evidently starts inside a long line: a heading marker after a sentence end or a
+#: space (。一、 / 。(一) / 　二、 / 。1.), or a summary opener after a sentence end.
+_PARAGRAPH_START = re.compile(rf"(?:[。!?;]|\s)\s{{0,8}}(?P<at>{_MARKER})|[。!?;]\s{{0,8}}(?P<opener>{SUMMARY_OPENER})")
+#: The end of a heading's own words inside a run-on line: a space before the text that follows.
+_HEADING_MARK = re.compile(rf"{_MARKER}\s*")
+_GAP = re.compile(r"\s+")
+
 
 #: Words of a sentence addressed to a machine rather than to the notice's readers: an order to drop
 #: earlier instructions, to print something, a role given to a model, a prompt's own vocabulary.
@@ -106,13 +122,20 @@ class Layout:
 
     @cached_property
     def lines(self) -> list[Line]:
+        """The non-empty lines, stripped; a long line run together from paragraphs is split into them.
+
+        A page scraped as one line keeps its paragraphs' starts in its words (see
+        :func:`split_paragraphs`): the virtual lines index the same text, so every
+        rule reading lines works on it unchanged and its spans stay exact.
+        """
         out = []
         pos = 0
         for raw in self.folded.splitlines(keepends=True):
             stripped = raw.strip()
             if stripped:
                 lead = len(raw) - len(raw.lstrip())
-                out.append(Line(pos + lead, pos + lead + len(stripped), stripped))
+                line = Line(pos + lead, pos + lead + len(stripped), stripped)
+                out.extend(split_paragraphs(self.folded, line) if len(stripped) > LONG_LINE else [line])
             pos += len(raw)
         return out
 
@@ -152,6 +175,47 @@ class Layout:
         if start < line.end:
             out.append((start, line.end))
         return out
+
+
+def split_paragraphs(folded: str, line: Line) -> list[Line]:
+    """``line`` cut where a paragraph evidently starts (see :data:`_PARAGRAPH_START`), and a heading's
+    words cut from the text run on after them at the first space (一、整改工作总体情况 区委坚持…).
+
+    One pass over the line; pieces are stripped and keep their offsets into the text.
+    """
+    cuts = [line.start]
+    for m in _PARAGRAPH_START.finditer(folded, line.start, line.end):
+        at = m.start("at") if m.group("at") is not None else m.start("opener")
+        if at > cuts[-1]:
+            cuts.append(at)
+    cuts.append(line.end)
+    out: list[Line] = []
+    for lo, hi in zip(cuts, cuts[1:]):
+        out.extend(_heading_apart(folded, lo, hi))
+    return out
+
+
+def _heading_apart(folded: str, lo: int, hi: int) -> list[Line]:
+    """The piece [lo, hi) stripped; a heading (marker, at most 50 characters, no 。) run on into a
+    paragraph after a space is two lines, as the page had them before it lost its line breaks."""
+    piece = _stripped(folded, lo, hi)
+    if piece is None:
+        return []
+    mark = _HEADING_MARK.match(folded, piece.start, piece.end)
+    gap = _GAP.search(folded, mark.end(), min(piece.end, mark.end() + 50)) if mark else None
+    if gap is None or "。" in folded[piece.start:gap.start()]:
+        return [piece]
+    return [p for p in (_stripped(folded, piece.start, gap.start()), _stripped(folded, gap.end(), piece.end)) if p]
+
+
+def _stripped(folded: str, lo: int, hi: int) -> Line | None:
+    """[lo, hi) without its surrounding spaces, as a line; ``None`` when nothing is left."""
+    raw = folded[lo:hi]
+    text = raw.strip()
+    if not text:
+        return None
+    start = lo + len(raw) - len(raw.lstrip())
+    return Line(start, start + len(text), text)
 
 
 @lru_cache(maxsize=32)
