@@ -39,6 +39,9 @@ _PARAGRAPH_START = re.compile(rf"(?:[。!?;]|\s)\s{{0,8}}(?P<at>{_MARKER})|[。!
 #: The end of a heading's own words inside a run-on line: a space before the text that follows.
 _HEADING_MARK = re.compile(rf"{_MARKER}\s*")
 _GAP = re.compile(r"\s+")
+#: A full-width space inside a long line: a paragraph's indent (or a title's, a signature's end) that
+#: lost the line break before it.
+_WIDE_SPACE = re.compile("\u3000+")
 
 
 #: Words of a sentence addressed to a machine rather than to the notice's readers: an order to drop
@@ -135,7 +138,7 @@ class Layout:
             if stripped:
                 lead = len(raw) - len(raw.lstrip())
                 line = Line(pos + lead, pos + lead + len(stripped), stripped)
-                out.extend(split_paragraphs(self.folded, line) if len(stripped) > LONG_LINE else [line])
+                out.extend(split_paragraphs(self.text, self.folded, line) if len(stripped) > LONG_LINE else [line])
             pos += len(raw)
         return out
 
@@ -177,18 +180,17 @@ class Layout:
         return out
 
 
-def split_paragraphs(folded: str, line: Line) -> list[Line]:
-    """``line`` cut where a paragraph evidently starts (see :data:`_PARAGRAPH_START`), and a heading's
+def split_paragraphs(text: str, folded: str, line: Line) -> list[Line]:
+    """``line`` cut where a paragraph evidently starts: at a full-width space of the source ``text``
+    (an indent), at a heading marker or summary opener (see :data:`_PARAGRAPH_START`); and a heading's
     words cut from the text run on after them at the first space (一、整改工作总体情况 区委坚持…).
 
-    One pass over the line; pieces are stripped and keep their offsets into the text.
+    One pass over the line for each kind of cut; pieces are stripped and keep their offsets into the text.
     """
-    cuts = [line.start]
-    for m in _PARAGRAPH_START.finditer(folded, line.start, line.end):
-        at = m.start("at") if m.group("at") is not None else m.start("opener")
-        if at > cuts[-1]:
-            cuts.append(at)
-    cuts.append(line.end)
+    found = [m.start("at") if m.group("at") is not None else m.start("opener")
+             for m in _PARAGRAPH_START.finditer(folded, line.start, line.end)]
+    found += [m.end() for m in _WIDE_SPACE.finditer(text, line.start, line.end)]
+    cuts = sorted({line.start, line.end, *found})
     out: list[Line] = []
     for lo, hi in zip(cuts, cuts[1:]):
         out.extend(_heading_apart(folded, lo, hi))
