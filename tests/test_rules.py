@@ -190,3 +190,16 @@ def test_hostile_text_is_read_in_linear_time(normal_seconds_per_char: float, pie
     extract(text)
     elapsed = time.perf_counter() - start
     assert elapsed < max(1.0, 100 * normal_seconds_per_char * len(text)), f"{elapsed:.2f} s for {len(text)} chars"
+
+
+@pytest.mark.parametrize("channels, address", [
+    ("联系电话:0479-5221808;电子信箱:byttlqwxcb@163.com;通讯地址:巴音塔拉旗查干路18号旗纪委信访室。",
+     "巴音塔拉旗查干路18号旗纪委信访室"),
+    ("电子邮箱:nsxw@126.com;邮政信箱:南山县邮政信箱18号(邮编:422000)。", "南山县邮政信箱18号"),
+    ("信箱:qhxc@163.com,来信地址:青河县府前路2号县委巡察办,电话:0739-1234567。", "青河县府前路2号县委巡察办"),
+])
+def test_an_email_box_before_the_address_is_not_the_address(channels: str, address: str) -> None:
+    text = ("根据县委统一部署,2021年3月1日至4月30日,县委第二巡察组对青河县水利局开展了常规巡察。\n"
+            "欢迎广大干部群众对巡察整改落实情况进行监督,如有意见建议,请与我们联系。" + channels + "\n"
+            "中共青河县水利局党组\n2021年9月1日\n")
+    assert extract(text).record_json()["contact"]["postal_address"] == address

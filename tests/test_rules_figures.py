@@ -7,6 +7,8 @@ summary stand), the findings, a signature.
 
 from __future__ import annotations
 
+import pytest
+
 from llm_extract.rules import extract
 
 OPENING = "根据省委统一部署,2022年3月1日至4月30日,省委第六巡视组对西湖县开展了常规巡视。6月10日,省委巡视组向西湖县委反馈了巡视意见。\n"
@@ -136,3 +138,40 @@ def test_a_cut_summary_led_by_a_dated_opener_keeps_its_one_figure() -> None:
     cut = OPENING + "一、整改工作总体情况\n区委成立领导小组。\n截至2022年11月底,全区共给予党纪处分17人(党内警告9人,"
     o = extract(cut).record_json()["outcomes"]
     assert o["party_discipline"] == 17 and o["party_discipline_breakdown"] == {"warning": 9}
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("自治区党委巡视组移交的信访件84件、问题线索19件,已办结信访件84件、问题线索17件,其余2件正在核查。", (84, 84, 19, 17)),
+    ("对省委巡视组移交的问题线索12件、信访举报件30件,已办结问题线索9件、信访举报件30件。", (30, 30, 12, 9)),
+    ("市委巡察组移交问题线索8件,办结问题线索6件;移交信访件15件,已办结信访件15件。", (15, 15, 8, 6)),
+])
+def test_a_closing_clause_naming_each_kind_gives_each_closed_count(sentence: str, expected: tuple) -> None:
+    o = read("在巡视整改工作中,给予党纪处分5人,诫勉3人。" + sentence)["outcomes"]
+    assert (o["petitions_received"], o["petitions_closed"], o["clues_received"], o["clues_closed"]) == expected
+
+
+def test_a_closing_clause_names_only_counts_right_after_办结() -> None:
+    o = read("在巡视整改工作中,给予党纪处分5人,诫勉3人。巡视组移交问题线索8件,已办结信访件4件。")["outcomes"]
+    assert (o["clues_received"], o["clues_closed"]) == (8, None)
+
+
+# --- breakdowns -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("summary, party, gov", [
+    ("在巡视整改工作中,共给予党纪处分12人,其中党内警告7人、严重警告3人、撤销党内职务2人;诫勉9人。",
+     {"warning": 7, "serious_warning": 3, "removal_from_post": 2}, None),
+    ("巡视反馈后,共给予党纪处分12人,其中党内警告7人、严重", {"warning": 7}, None),  # the page ends mid-list
+    ("在巡视整改工作中,给予党纪处分5人,其中留党察看1人,开除党籍1人;政务处分4人,其中警告3人、记过1人;组织处理6人。",
+     {"probation": 1, "expulsion": 1}, {"warning": 3, "demerit": 1}),
+])
+def test_a_breakdown_in_a_其中_clause_after_the_total(summary: str, party: dict, gov: dict | None) -> None:
+    o = read(summary)["outcomes"]
+    assert {k: v for k, v in (o["party_discipline_breakdown"] or {}).items() if v is not None} == party
+    assert gov is None or {k: v for k, v in o["government_discipline_breakdown"].items() if v is not None} == gov
+
+
+def test_a_其中_clause_of_other_counts_is_no_breakdown() -> None:
+    o = read("在巡视整改工作中,给予党纪政纪处分31人,其中科级干部9人、警告2人;诫勉谈话11人。")["outcomes"]
+    assert o["combined_discipline"] == 31
+    assert o["party_discipline_breakdown"] is None and o["government_discipline_breakdown"] is None

@@ -20,7 +20,7 @@ PHONE = re.compile(r"(?<![\d-])(?:\(0\d{2,3}\)\s{0,3}\d{7,8}|0\d{2,3}[-\u2014\u2
 EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,120}\.[A-Za-z]{2,12}")
 _ADDRESS = re.compile(
     r"(?:邮政信箱|通信地址|通讯地址|来信地址|邮寄地址|信箱|地址)\s{0,3}[:]?\s{0,3}(?P<addr>[^;。]{1,100}?)\s{0,3}"
-    r"(?=[;。]|$|[,、]?\s{0,3}(?:电子|联系|网上|举报|电话|邮箱|网址))"
+    r"(?=[;。]|$|[,、]?\s{0,3}(?:电子|联系|网上|举报|电话|邮箱|网址)|[,、]\s{0,3}(?:来信|通信|通讯|邮寄)地址)"
 )
 _POSTCODE = re.compile(r"\s{0,3}[(,]?\s{0,3}(?:邮编|邮政编码)\s{0,3}[:]?\s{0,3}\d{6}\s{0,3}\)?\s{0,3}$")
 _WEBSITE = re.compile(
@@ -65,6 +65,25 @@ def _find_contact_line(layout: Layout, body_start: int) -> tuple[int, int] | Non
     return start, end
 
 
+def _extract_address(layout: Layout, draft: Draft, lo: int, hi: int) -> None:
+    """The first labelled postal address in [lo, hi), without its postcode.
+
+    An e-mail box labelled 电子信箱 before it ("电子信箱:x@163.com;通讯地址:…") is not
+    an address: the next label is tried.
+    """
+    folded = layout.folded
+    for addr in _ADDRESS.finditer(folded, lo, hi):
+        s, e = addr.start("addr"), addr.end("addr")
+        post = _POSTCODE.search(folded, s, e)
+        if post:
+            e = post.start()
+        value = layout.text[s:e].strip()
+        if value and not EMAIL.fullmatch(value):
+            s = s + (len(layout.text[s:e]) - len(layout.text[s:e].lstrip()))
+            draft.put("contact.postal_address", value, s, s + len(value))
+            return
+
+
 def extract_contact(layout: Layout, draft: Draft, marks: "Landmarks") -> None:
     found = marks.contact
     if found is None:
@@ -85,16 +104,7 @@ def extract_contact(layout: Layout, draft: Draft, marks: "Landmarks") -> None:
         n += 1
     for i, m in enumerate(emails):
         draft.put(f"contact.emails.{i}", layout.text[m.start():m.end()], m.start(), m.end())
-    addr = _ADDRESS.search(folded, lo, hi)
-    if addr:
-        s, e = addr.start("addr"), addr.end("addr")
-        post = _POSTCODE.search(folded, s, e)
-        if post:
-            e = post.start()
-        value = layout.text[s:e].strip()
-        if value and not EMAIL.fullmatch(value):
-            s = s + (len(layout.text[s:e]) - len(layout.text[s:e].lstrip()))
-            draft.put("contact.postal_address", value, s, s + len(value))
+    _extract_address(layout, draft, lo, hi)
     site = _WEBSITE.search(folded, lo, hi)
     if site and not EMAIL.search(folded, site.start("url"), min(hi, site.end("url") + 1)):
         draft.put("contact.website", layout.text[site.start("url"):site.end("url")], site.start("url"), site.end("url"))

@@ -324,17 +324,34 @@ _DISCIPLINE = ("combined_discipline", "party_discipline", "government_discipline
 _BREAKDOWN_BODY = re.compile(r"\s{0,3}\((?:其中)?(?P<body>[^()]{2,200}?)(?:\)|$)")
 
 
+#: A breakdown in a clause after the total instead of a parenthesis: "党纪处分12人,其中党内警告7人、严重警告3人".
+_BREAKDOWN_CLAUSE = re.compile(r"\s{0,3}[,;]?\s{0,3}其中")
+_ITEM_JOIN = re.compile(r"\s{0,3}[、,]?\s{0,3}")
+
+
+def _listed_after(text: str, after: int, hi: int) -> list[re.Match[str]]:
+    """The categories of a "其中…" clause right after a total: only items that follow one another
+    (joined by 、 or ,), starting right after 其中, so "其中科级干部9人" or a later figure is never one."""
+    clause = _BREAKDOWN_CLAUSE.match(text, after, hi)
+    out: list[re.Match[str]] = []
+    pos = clause.end() if clause else hi
+    while pos < hi and (item := _BREAKDOWN_ITEM.match(text, pos, hi)) is not None:
+        out.append(item)
+        pos = _ITEM_JOIN.match(text, item.end(), hi).end()
+    return out
+
+
 def _breakdown(layout: Layout, draft: Draft, after: int, hi: int, default: str, weak: bool = False) -> None:
-    """A parenthetical right after a discipline total: (党内警告53人,严重警告30人,...).
+    """A parenthetical right after a discipline total: (党内警告53人,严重警告30人,...), or a 其中 clause
+    (党纪处分12人,其中党内警告7人、严重警告3人).
 
     Where the page ends inside it ("党纪处分22人(党内警告6人,严重警告7人,"), the
     categories printed before the cut are kept (and the total with them).
     """
     text = layout.folded
     m = _BREAKDOWN_BODY.match(text, after, hi)
-    if not m:
-        return
-    for item in _BREAKDOWN_ITEM.finditer(text, m.start("body"), m.end("body")):
+    items = _BREAKDOWN_ITEM.finditer(text, m.start("body"), m.end("body")) if m else _listed_after(text, after, hi)
+    for item in items:
         label = item.group("label")
         if label in PARTY_BREAKDOWN or label == "党内严重警告":
             key, field = "party_discipline_breakdown", PARTY_BREAKDOWN.get(label, "serious_warning")
@@ -492,6 +509,10 @@ def _closed(layout: Layout, draft: Draft, field: str, m: re.Match[str], n: int |
         if item is None:
             break
         end, listed = item.end(), True
+    named = _closed_of_kind(text, field, end, min(hi, _next_sentence_end(layout, end)))
+    if named is not None:
+        draft.put(f"outcomes.{field}_closed", parse_int(named.group("n")), named.start("n"), named.end("n"), weak=weak)
+        return
     stop = _ANY_KIND.search(text, end, hi)
     window_end = min(stop.start() if stop else hi, _next_sentence_end(layout, end))
     closed = None if listed else _CLOSED.search(text, end, window_end)
@@ -501,6 +522,30 @@ def _closed(layout: Layout, draft: Draft, field: str, m: re.Match[str], n: int |
     every = _ALL_CLOSED.search(text, end, window_end)
     if every and n is not None and not _CLOSED.search(text, end, window_end):
         draft.put(f"outcomes.{field}_closed", n, m.start("n"), every.end(), weak=weak)
+
+
+#: A closing clause naming the kind of each closed count: "已办结信访件84件、问题线索17件".
+_CLOSED_HEAD = re.compile(r"(?:办结|完结|办理完毕|处置完毕|查结)(?:了)?(?:其中)?(?=信访|来信|举报|检举|问题线索|线索)")
+_CLOSED_ITEM = re.compile(rf"(?:[、,和及与]\s{{0,2}})?(?P<kind>{_PETITION}|{_CLUE})(?:共计|共)?{N}件")
+
+
+def _closed_of_kind(text: str, field: str, lo: int, hi: int) -> re.Match[str] | None:
+    """The count of ``field``'s kind in a closing clause that names its kinds, in [lo, hi), else ``None``.
+
+    The clause is "办结" then a list of kind-and-count items ("已办结信访件84件、问题线索17件",
+    "办结问题线索10件"); a count is taken only from the list right after 办结, so a count named
+    elsewhere in the sentence is never read as closed.
+    """
+    head = _CLOSED_HEAD.search(text, lo, hi)
+    if head is None:
+        return None
+    kind = _PETITION if field == "petitions" else _CLUE
+    pos = head.end()
+    while (item := _CLOSED_ITEM.match(text, pos, hi)) is not None:
+        if re.fullmatch(kind, item.group("kind")):
+            return item
+        pos = item.end()
+    return None
 
 
 _NEXT_COUNT = re.compile(rf"(?:{_PETITION}|{_CLUE})(?:共计|共)?{NUMBER}件")

@@ -479,8 +479,8 @@ def _signed_near_end(text: str) -> re.Match[str] | None:
         if _SIGNATURE_RE.match(m.group("sig")):
             found = m
     return found
-#: A label of the page's own date: 发布日期:, 发布时间:, 时间:, 更新时间:, 日期:.
-_PAGE_DATE_LABEL = re.compile(r"(?:发布|发表|更新|录入|上传|成文|发文|发稿|公开)?(?:时间|日期)\s*:?\s*$")
+#: A label of the page's own date: 发布日期:, 发布时间:, 时间:, 更新时间:, 日期:, in brackets too (【发布日期】, [发布时间]).
+_PAGE_DATE_LABEL = re.compile(r"(?:发布|发表|更新|录入|上传|成文|发文|发稿|公开)?(?:时间|日期)\s*[:】\]]?\s*$")
 #: A site clock, never the notice's date: 今天是2019年10月31日.
 #: A weekday after a date: a site clock (2019年10月31日 星期四), not a page's date line.
 _WEEKDAY = re.compile(r"\s*(?:星期|周|礼拜)[一二三四五六日天]")
