@@ -33,12 +33,21 @@ SUMMARY_OPENER = (r"在(?:巡视|巡察)?(?:集中)?整改(?:工作)?(?:中|期�
 LONG_LINE = 300
 _CN = "一二三四五六七八九十"
 _MARKER = rf"(?:[{_CN}]{{1,3}}[、.]|\([{_CN}]{{1,3}}\)|\d{{1,2}}[.、](?!\d)|\(\d{{1,2}}\))"
+#: The words a heading of the genre ends with: a part on a state of things (整改情况) or what comes next.
+_HEADING_WORDS = r"(?:(?:整改|落实|进展|推进|工作|总体|基本)情况|工作打算|主要成效|整改成效)"
 #: Where a paragraph evidently starts inside a long line: a heading marker after a sentence end or a
 #: space (。一、 / 。(一) / 　二、 / 。1.), or a summary opener after a sentence end.
-_PARAGRAPH_START = re.compile(rf"(?:[。!?;]|\s)\s{{0,8}}(?P<at>{_MARKER})|[。!?;]\s{{0,8}}(?P<opener>{SUMMARY_OPENER})")
+_PARAGRAPH_START = re.compile(
+    rf"(?:[。!?;]|\s)\s{{0,8}}(?P<at>{_MARKER})|[。!?;]\s{{0,8}}(?P<opener>{SUMMARY_OPENER})"
+    rf"|(?<=[\u4e00-\u9fff”\"])(?P<bare>\([{_CN}]{{1,3}}\)|\(\d{{1,2}}\))"  # 整改情况(一)…: a sub-heading after its part's
+    rf"|(?:{_HEADING_WORDS}|问题|方面)[”\"]?(?P<after>{_MARKER})"  # 整改情况1.关于…, “…”问题1.…, …方面1.…
+    r"|(?:通报|公告|公示)(?P<lead>根据|按照)"  # a headline run into the opening (…的通报根据省委统一部署)
+)
 #: The end of a heading's own words inside a run-on line: a space before the text that follows.
 _HEADING_MARK = re.compile(rf"{_MARKER}\s*")
 _GAP = re.compile(r"\s+")
+#: Without a space, a heading's words end at the genre's last words of a heading (…问题的整改情况|区委坚持…).
+_HEADING_END = re.compile(rf"{_HEADING_WORDS}(?![)\s。,;:]|$)")
 #: A full-width space inside a long line: a paragraph's indent (or a title's, a signature's end) that
 #: lost the line break before it.
 _WIDE_SPACE = re.compile("\u3000+")
@@ -187,7 +196,7 @@ def split_paragraphs(text: str, folded: str, line: Line) -> list[Line]:
 
     One pass over the line for each kind of cut; pieces are stripped and keep their offsets into the text.
     """
-    found = [m.start("at") if m.group("at") is not None else m.start("opener")
+    found = [next(m.start(g) for g in ("at", "opener", "bare", "after", "lead") if m.group(g) is not None)
              for m in _PARAGRAPH_START.finditer(folded, line.start, line.end)]
     found += [m.end() for m in _WIDE_SPACE.finditer(text, line.start, line.end)]
     cuts = sorted({line.start, line.end, *found})
@@ -199,15 +208,19 @@ def split_paragraphs(text: str, folded: str, line: Line) -> list[Line]:
 
 def _heading_apart(folded: str, lo: int, hi: int) -> list[Line]:
     """The piece [lo, hi) stripped; a heading (marker, at most 50 characters, no 。) run on into a
-    paragraph after a space is two lines, as the page had them before it lost its line breaks."""
+    paragraph after a space, or without one after a heading's last words (整改情况, 工作打算), is two
+    lines, as the page had them before it lost its line breaks."""
     piece = _stripped(folded, lo, hi)
     if piece is None:
         return []
     mark = _HEADING_MARK.match(folded, piece.start, piece.end)
-    gap = _GAP.search(folded, mark.end(), min(piece.end, mark.end() + 50)) if mark else None
-    if gap is None or "。" in folded[piece.start:gap.start()]:
+    hi = min(piece.end, mark.end() + 50) if mark else piece.start
+    gap = _GAP.search(folded, mark.end(), hi) if mark else None
+    end = _HEADING_END.search(folded, mark.end(), hi) if mark and gap is None else None
+    cut = (gap.start(), gap.end()) if gap else (end.end(), end.end()) if end else None
+    if cut is None or "。" in folded[piece.start:cut[0]]:
         return [piece]
-    return [p for p in (_stripped(folded, piece.start, gap.start()), _stripped(folded, gap.end(), piece.end)) if p]
+    return [p for p in (_stripped(folded, piece.start, cut[0]), _stripped(folded, cut[1], piece.end)) if p]
 
 
 def _stripped(folded: str, lo: int, hi: int) -> Line | None:
