@@ -35,6 +35,11 @@ _CN = "一二三四五六七八九十"
 _MARKER = rf"(?:[{_CN}]{{1,3}}[、.]|\([{_CN}]{{1,3}}\)|\d{{1,2}}[.、](?!\d)|\(\d{{1,2}}\))"
 #: The words a heading of the genre ends with: a part on a state of things (整改情况) or what comes next.
 _HEADING_WORDS = r"(?:(?:整改|落实|进展|推进|工作|总体|基本)情况|工作打算|主要成效|整改成效)"
+#: A signature run on after the notice's last sentence and before the page's footer: a party body's
+#: name, then a full date (。中共青峦县委2022年10月26日【打印本页】).
+_SIGNER = (r"(?:中共|中国共产党)[\u4e00-\u9fff()]{2,40}?"
+           r"(?:委员会|党委|党组|党工委|工委|市委|县委|区委|州委|旗委|省委|领导小组|领导小组办公室|巡察办|巡视办)")
+_FULL_DATE = r"(?:19|20)\d{2}年\d{1,2}月\d{1,2}日"
 #: Where a paragraph evidently starts inside a long line: a heading marker after a sentence end or a
 #: space (。一、 / 。(一) / 　二、 / 。1.), or a summary opener after a sentence end.
 _PARAGRAPH_START = re.compile(
@@ -42,6 +47,7 @@ _PARAGRAPH_START = re.compile(
     rf"|(?<=[\u4e00-\u9fff”\"])(?P<bare>\([{_CN}]{{1,3}}\)|\(\d{{1,2}}\))"  # 整改情况(一)…: a sub-heading after its part's
     rf"|(?:{_HEADING_WORDS}|问题|方面)[”\"]?(?P<after>{_MARKER})"  # 整改情况1.关于…, “…”问题1.…, …方面1.…
     r"|(?:通报|公告|公示)(?P<lead>根据|按照)"  # a headline run into the opening (…的通报根据省委统一部署)
+    rf"|[。!?;](?P<sig>{_SIGNER})(?P<sigdate>{_FULL_DATE})(?![,、。;]|召开|在|对|向|以来|以后|前|起|至|到|印发|起草)"
 )
 #: The end of a heading's own words inside a run-on line: a space before the text that follows.
 _HEADING_MARK = re.compile(rf"{_MARKER}\s*")
@@ -191,13 +197,17 @@ class Layout:
 
 def split_paragraphs(text: str, folded: str, line: Line) -> list[Line]:
     """``line`` cut where a paragraph evidently starts: at a full-width space of the source ``text``
-    (an indent), at a heading marker or summary opener (see :data:`_PARAGRAPH_START`); and a heading's
+    (an indent), at a heading marker, a summary opener or a signature (see :data:`_PARAGRAPH_START`); and a heading's
     words cut from the text run on after them at the first space (一、整改工作总体情况 区委坚持…).
 
     One pass over the line for each kind of cut; pieces are stripped and keep their offsets into the text.
     """
-    found = [next(m.start(g) for g in ("at", "opener", "bare", "after", "lead") if m.group(g) is not None)
-             for m in _PARAGRAPH_START.finditer(folded, line.start, line.end)]
+    found = []
+    for m in _PARAGRAPH_START.finditer(folded, line.start, line.end):
+        if m.group("sig") is not None:  # the name, its date and the footer after it: three lines
+            found += [m.start("sig"), m.start("sigdate"), m.end("sigdate")]
+        else:
+            found.append(next(m.start(g) for g in ("at", "opener", "bare", "after", "lead") if m.group(g) is not None))
     found += [m.end() for m in _WIDE_SPACE.finditer(text, line.start, line.end)]
     cuts = sorted({line.start, line.end, *found})
     out: list[Line] = []
