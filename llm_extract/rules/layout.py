@@ -39,12 +39,12 @@ _HEADING_WORDS = r"(?:(?:整改|落实|进展|推进|工作|总体|基本)情况
 #: name, then a full date (。中共青峦县委2022年10月26日【打印本页】).
 _SIGNER = (r"(?:中共|中国共产党)[\u4e00-\u9fff()]{2,40}?"
            r"(?:委员会|党委|党组|党工委|工委|市委|县委|区委|州委|旗委|省委|领导小组|领导小组办公室|巡察办|巡视办)")
-_FULL_DATE = r"(?:19|20)\d{2}年\d{1,2}月\d{1,2}日"
+_FULL_DATE = r"(?:19|20)\d{2}年?\d{1,2}月?\d{1,2}日"  # also as scraped without 年 and 月 (20241220日)
 #: Where a paragraph evidently starts inside a long line: a heading marker after a sentence end or a
 #: space (。一、 / 。(一) / 　二、 / 。1.), or a summary opener after a sentence end.
 _PARAGRAPH_START = re.compile(
     rf"(?:[。!?;]|\s)\s{{0,8}}(?P<at>{_MARKER})|[。!?;]\s{{0,8}}(?P<opener>{SUMMARY_OPENER})"
-    rf"|(?<=[\u4e00-\u9fff”\"])(?P<bare>\([{_CN}]{{1,3}}\)|\(\d{{1,2}}\))"  # 整改情况(一)…: a sub-heading after its part's
+    rf"|(?<=[\u4e00-\u9fff”\"])(?P<bare>\([{_CN}]{{1,3}}\)|\(\d{{1,2}}\)|1\.(?=[\u4e00-\u9fff“\"]))"  # 整改情况(一)…, 不到位1.…
     rf"|(?:{_HEADING_WORDS}|问题|方面)[”\"]?(?P<after>{_MARKER})"  # 整改情况1.关于…, “…”问题1.…, …方面1.…
     r"|(?:通报|公告|公示)(?P<lead>根据|按照)"  # a headline run into the opening (…的通报根据省委统一部署)
     rf"|[。!?;](?P<sig>{_SIGNER})(?P<sigdate>{_FULL_DATE})(?![,、。;]|召开|在|对|向|以来|以后|前|起|至|到|印发|起草)"
