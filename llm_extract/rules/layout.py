@@ -48,6 +48,8 @@ _PARAGRAPH_START = re.compile(
     rf"|(?:{_HEADING_WORDS}|问题|方面)[”\"]?(?P<after>{_MARKER})"  # 整改情况1.关于…, “…”问题1.…, …方面1.…
     r"|(?:通报|公告|公示)(?P<lead>根据|按照)"  # a headline run into the opening (…的通报根据省委统一部署)
     r"|(?<=[\u4e00-\u9fff”\"。])(?P<label>整改(?:情况|进展|措施)(?=:))"  # 党建工作薄弱整改情况:一是…: the body's label
+    r"|[。!?;](?P<invite>欢迎)"  # the invitation to give feedback opens the contact paragraph
+    r"|(?P<chrome>【)"  # a bracketed label of the page (【打印本页】, 【发布日期】) starts its own piece
     rf"|[。!?;](?P<sig>{_SIGNER})(?P<sigdate>{_FULL_DATE})(?![,、。;]|召开|在|对|向|以来|以后|前|起|至|到|印发|起草)"
 )
 #: The end of a heading's own words inside a run-on line: a space before the text that follows.
@@ -208,7 +210,7 @@ def split_paragraphs(text: str, folded: str, line: Line) -> list[Line]:
         if m.group("sig") is not None:  # the name, its date and the footer after it: three lines
             found += [m.start("sig"), m.start("sigdate"), m.end("sigdate")]
         else:
-            found.append(next(m.start(g) for g in ("at", "opener", "bare", "after", "lead", "label") if m.group(g) is not None))
+            found.append(next(m.start(g) for g in ("at", "opener", "bare", "after", "lead", "label", "invite", "chrome") if m.group(g) is not None))
     found += [m.end() for m in _WIDE_SPACE.finditer(text, line.start, line.end)]
     cuts = sorted({line.start, line.end, *found})
     out: list[Line] = []
