@@ -41,7 +41,9 @@ _SIGNER = (r"(?:中共|中国共产党)[\u4e00-\u9fff()]{2,40}?"
            r"(?:委员会|党委|党组|党工委|工委|市委|县委|区委|州委|旗委|省委|领导小组|领导小组办公室|巡察办|巡视办)")
 _FULL_DATE = r"(?:19|20)\d{2}年?\d{1,2}月?\d{1,2}日"  # also as scraped without 年 and 月 (20241220日)
 #: Where a paragraph evidently starts inside a long line: a heading marker after a sentence end or a
-#: space (。一、 / 。(一) / 　二、 / 。1.), or a summary opener after a sentence end.
+#: space (。一、 / 。(一) / 　二、 / 。1.), a sub-heading or first item right after its heading's words,
+#: a summary opener, the invitation or a signature after a sentence end, a body's label (整改情况:),
+#: the opening after the headline, a bracketed page label.
 _PARAGRAPH_START = re.compile(
     rf"(?:[。!?;]|\s)\s{{0,8}}(?P<at>{_MARKER})|[。!?;]\s{{0,8}}(?P<opener>{SUMMARY_OPENER})"
     rf"|(?<=[\u4e00-\u9fff”\"])(?P<bare>\([{_CN}]{{1,3}}\)|\(\d{{1,2}}\)|1\.(?=[\u4e00-\u9fff“\"]))"  # 整改情况(一)…, 不到位1.…
