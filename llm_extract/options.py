@@ -49,15 +49,11 @@ def count(text: str) -> int:
 
 
 def shard(text: str) -> Shard:
-    """``--shard I/N``: N at least 1 and I in 0..N-1, each named when wrong."""
-    i, _, n = text.partition("/")
-    if not (i.strip().isdigit() and n.strip().isdigit()):
-        raise argparse.ArgumentTypeError(f"takes I/N (e.g. 0/4), not {text!r}")
-    if int(n) < 1:
-        raise argparse.ArgumentTypeError(f"{text}: N (the number of shards) must be at least 1")
-    if int(i) >= int(n):
-        raise argparse.ArgumentTypeError(f"{text}: I must be in 0..{int(n) - 1}")
-    return Shard(int(i), int(n))
+    """``--shard I/N``: N at least 1 and I in 0..N-1, each named when wrong (:meth:`Shard.parse`)."""
+    try:
+        return Shard.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_backend_options(parser: argparse.ArgumentParser) -> None:

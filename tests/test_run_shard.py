@@ -32,3 +32,16 @@ def test_a_bad_shard_is_refused_with_exit_2(tmp_path: Path) -> None:
     proc = subprocess.run(_cmd("extract", str(src), "--out", str(tmp_path / "o.jsonl"), "--shard", "3/3"),
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "I must be in 0..2" in proc.stderr
+
+
+def test_shard_parse_names_what_is_wrong() -> None:
+    """The one I/N parser: the CLI's --shard and library callers get the same messages."""
+    import pytest
+
+    from llm_extract.run import Shard
+
+    assert Shard.parse("1/4") == Shard(1, 4)
+    for text, message in (("1/0", "N (the number of shards) must be at least 1"), ("4/4", "I must be in 0..3"),
+                          ("a/b", "takes I/N")):
+        with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
+            Shard.parse(text)

@@ -15,13 +15,15 @@ class Shard:
 
     @classmethod
     def parse(cls, text: str) -> "Shard":
-        try:
-            i, n = (int(x) for x in text.split("/"))
-        except ValueError:
-            raise ValueError(f"--shard takes I/N (e.g. 0/4), not {text!r}") from None
-        if n < 1 or not 0 <= i < n:
-            raise ValueError(f"--shard {text}: I must be in 0..N-1")
-        return cls(i, n)
+        """``"1/4"`` → ``Shard(1, 4)``; a ``ValueError`` that names what is wrong (the form, N, or I)."""
+        i, _, n = text.partition("/")
+        if not (i.strip().isdigit() and n.strip().isdigit()):
+            raise ValueError(f"takes I/N (e.g. 0/4), not {text!r}")
+        if int(n) < 1:
+            raise ValueError(f"{text}: N (the number of shards) must be at least 1")
+        if int(i) >= int(n):
+            raise ValueError(f"{text}: I must be in 0..{int(n) - 1}")
+        return cls(int(i), int(n))
 
     def takes(self, doc_id: str) -> bool:
         digest = hashlib.sha256(doc_id.encode("utf-8")).digest()
