@@ -112,7 +112,6 @@ class Regions:
         self.layout = reading.layout
         self.marks = reading.landmarks
         self.opening = self.marks.opening_line
-        self.injections: tuple[tuple[int, int], ...] = tuple(getattr(self.marks, "injections", ()) or ())
 
     def region(self, path: str) -> tuple[int, int] | None:
         spec = spec_of(path)
@@ -126,7 +125,7 @@ class Regions:
 
     def injected(self, span: Span) -> bool:
         """Whether ``span`` overlaps text addressed to a machine (an instruction planted in the notice)."""
-        return any(span.start < end and start < span.end for start, end in self.injections)
+        return self.marks.in_injection(span.start, span.end)
 
     def evidence(self, path: str, value: Any, span: Span) -> frozenset[str]:
         """What speaks for a number read at ``span``: ``region``, ``trigger``, ``label`` (see the module docstring)."""

@@ -64,16 +64,6 @@ def with_rules_value(reading: Reading, path: str, value: Any, figure: str | None
     return dataclasses.replace(reading, extraction=extraction)
 
 
-class _Injected:
-    """Landmarks that also list text addressed to a machine (what rules.landmarks will carry)."""
-
-    def __init__(self, marks: Any, injections: tuple[tuple[int, int], ...]) -> None:
-        self._marks, self.injections = marks, injections
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._marks, name)
-
-
 # --- numbers: who wins a disagreement -----------------------------------------
 
 
@@ -223,7 +213,8 @@ def test_a_model_value_quoted_from_text_addressed_to_a_machine_is_refused() -> N
     text, answer = gold_answer("002_3560743218ed87cc")
     reading = rules.read(text)
     summary = reading.landmarks.summary
-    planted = dataclasses.replace(reading, landmarks=_Injected(reading.landmarks, ((summary.start, summary.end),)))
+    marks = dataclasses.replace(reading.landmarks, injections=((summary.start, summary.end),))
+    planted = dataclasses.replace(reading, landmarks=marks)
     answer["outcomes"]["admonishment"] = leaf(14, "诫勉14人")
     answer["plan"]["problems"] = leaf(27, "27个具体问题")
     final, sources, _ = settle(planted, answer)
@@ -244,20 +235,9 @@ def test_a_fallback_summary_after_the_findings_holds_no_quotes() -> None:
     text, answer = gold_answer("000_52b65cbec59bb7bf")
     reading = rules.read(text)
     answer["outcomes"]["combined_discipline"] = leaf(25, "党纪政务处分25人")
-    fallback = dataclasses.replace(reading, landmarks=_Fallback(reading.landmarks))
+    fallback = dataclasses.replace(reading, landmarks=dataclasses.replace(reading.landmarks, summary_in_place=False))
     _, _, refused = settle(fallback, answer)
     assert not any("paragraph that states such figures" in r for r in refused)
-
-
-class _Fallback(_Injected):
-    """Landmarks whose summary is only the rules' fallback (a paragraph after the findings start)."""
-
-    summary_in_place = False
-
-    def __init__(self, marks: Any) -> None:
-        super().__init__(marks, ())
-
-
 # --- names and phrases --------------------------------------------------------
 
 
