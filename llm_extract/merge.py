@@ -100,7 +100,7 @@ def grounding_regions(marks: Landmarks) -> dict[Region, tuple[int, int]]:
     body is re-asked and, if it stays there, dropped for the rules'.
     """
     bounds = marks.region(Region.summary)
-    if bounds is None or not getattr(marks, "summary_in_place", True):
+    if bounds is None or not marks.summary_in_place:
         return {}  # no summary, or only a fallback paragraph after the findings: too unsure to hold quotes to
     return {Region.summary: bounds}
 
