@@ -12,13 +12,13 @@ and parquet use openpyxl and pyarrow (the ``export`` extra).
 from __future__ import annotations
 
 import csv
-import json
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from ..fields import FIELDS, Kind
 from ..score.runs import RunFileError
+from ..score.runs import output_lines as read_lines
 from ..score.scoring import get_path
 
 FORMATS = ("csv", "xlsx", "parquet")
@@ -31,28 +31,8 @@ class ReportInputError(RunFileError):
 
 
 def output_lines(path: Path) -> list[dict[str, Any]]:
-    """Every line of an output JSONL; raises :class:`ReportInputError` naming the file and what is wrong."""
-    if path.is_dir():
-        raise ReportInputError(f"{path} is a folder; give an output JSONL of `llm-extract extract`")
-    try:
-        raw_lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise ReportInputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise ReportInputError(f"{path} is not an output JSONL of `llm-extract extract` (not UTF-8 text)") from None
-    lines = []
-    for lineno, raw in enumerate(raw_lines, 1):
-        if not raw.strip():
-            continue
-        try:
-            line = json.loads(raw)
-        except json.JSONDecodeError:
-            line = None
-        if not isinstance(line, dict) or "doc" not in line:
-            raise ReportInputError(f"{path}:{lineno} is not an output line of `llm-extract extract` "
-                                   "(a JSON object with doc, status, record)")
-        lines.append(line)
-    return lines
+    """Every line of an output JSONL (:func:`~llm_extract.score.runs.output_lines`), as a list."""
+    return list(read_lines(path))
 
 
 def columns() -> list[str]:

@@ -9,7 +9,7 @@ the documents concurrently, as ``extract`` does, reporting each as it ends.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,9 +56,13 @@ class RunFileError(ValueError):
     """An output JSONL that cannot be read (missing, a folder, not output lines); the message names it."""
 
 
-def read_run(path: Path) -> Run:
-    """Every line of an output JSONL; raises :class:`RunFileError` naming the file or the line that is wrong."""
-    run = Run()
+def output_lines(path: Path) -> Iterator[dict[str, Any]]:
+    """Each line of an output JSONL, in order: the one reader of run files (eval, compare, review, show, export).
+
+    Raises :class:`RunFileError` naming the file, or the line that is not an output line.
+    """
+    if path.is_dir():
+        raise RunFileError(f"{path} is a folder; give an output JSONL of `llm-extract extract`")
     try:
         with path.open(encoding="utf-8") as handle:
             for lineno, raw in enumerate(handle, 1):
@@ -67,12 +71,21 @@ def read_run(path: Path) -> Run:
                 try:
                     line = json.loads(raw)
                 except json.JSONDecodeError as exc:
-                    raise RunFileError(f"{path}:{lineno} is not an output line (not JSON: {exc.msg})") from None
+                    raise RunFileError(f"{path}:{lineno} is not an output line of `llm-extract extract` "
+                                       f"(not JSON: {exc.msg})") from None
                 if not isinstance(line, dict) or "doc" not in line:
-                    raise RunFileError(f"{path}:{lineno} is not an output line (no doc)")
-                run.add(line)
+                    raise RunFileError(f"{path}:{lineno} is not an output line of `llm-extract extract` "
+                                       "(a JSON object with doc, status, record)")
+                yield line
     except (OSError, UnicodeDecodeError) as exc:
-        raise RunFileError(f"cannot read predictions {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        raise RunFileError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def read_run(path: Path) -> Run:
+    """Every line of an output JSONL as a :class:`Run`; raises :class:`RunFileError` as :func:`output_lines` does."""
+    run = Run()
+    for line in output_lines(path):
+        run.add(line)
     return run
 
 
