@@ -22,6 +22,8 @@ from .. import rules
 from .answer import parse_loose, prune_to_schema
 from .backend import LLMBackend
 from .request import request_body
+from .tail import result_of
+from .transport import clip
 
 
 def submit(paths: Iterable[str | Path], backend: LLMBackend, out: Path) -> tuple[int, list[BadInput]]:
@@ -95,8 +97,8 @@ def _collect_one(doc: Document, result: dict[str, Any] | None, backend: LLMBacke
     final, sources, refused = settle(rules.read(doc.text), answer)
     rejections += refused
     call = ModelCall(model=backend.cfg.model, prompt=backend.prompt.id, sources=sources, usage=usage,
-                     rejections=rejections[:50], rejected_output=raw if rejections or error else None, batch=True)
-    status = Status.ok if error is None else Status.fallback
-    return DocResult(doc.id, status, backend.name, extraction=final, call=call, doc_sha256=doc.sha256,
-                     run=backend.fingerprint, source=doc.source,
-                     error=None if error is None else f"model failed, rules record kept: {error}")
+                     rejections=rejections[:50], rejected_output=clip(raw) if raw and (rejections or error) else None,
+                     batch=True)
+    result = result_of(doc.id, backend.name, final, call, error)
+    result.doc_sha256, result.run, result.source = doc.sha256, backend.fingerprint, doc.source
+    return result

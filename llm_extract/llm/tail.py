@@ -14,7 +14,7 @@ from typing import Any
 from .. import rules
 from ..documents import Document
 from ..merge import settle
-from ..record import DocResult, ModelCall, Status
+from ..record import DocResult, Extraction, ModelCall, Status
 
 
 @dataclass
@@ -37,7 +37,12 @@ def finish(doc: Document, asked: Asked) -> DocResult:
     call = replace(asked.call, sources=sources)
     if not call.cached and call.rejections:
         call.rejections = call.rejections + refused[:50]
-    if asked.failure is not None:
-        return DocResult(doc.id, Status.fallback, asked.backend, extraction=final, call=call,
-                         error=f"model failed, rules record kept: {asked.failure}")
-    return DocResult(doc.id, Status.ok, asked.backend, extraction=final, call=call)
+    return result_of(doc.id, asked.backend, final, call, asked.failure)
+
+
+def result_of(doc_id: str, backend: str, final: Extraction, call: ModelCall, failure: str | None) -> DocResult:
+    """A model route's result: ``ok``, or ``fallback`` (the rules' record kept) saying why the model failed."""
+    if failure is not None:
+        return DocResult(doc_id, Status.fallback, backend, extraction=final, call=call,
+                         error=f"model failed, rules record kept: {failure}")
+    return DocResult(doc_id, Status.ok, backend, extraction=final, call=call)
