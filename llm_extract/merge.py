@@ -206,13 +206,19 @@ def _plausible(path: str, value: Any, span: Span, regions: Regions) -> bool:
     return True
 
 
-def settle(reading: Reading, answer: dict[str, Any] | None) -> tuple[Extraction, dict[str, str], list[str]]:
+def settle(reading: Reading, answer: dict[str, Any] | None, grounded: Extraction | None = None
+           ) -> tuple[Extraction, dict[str, str], list[str]]:
     """The tail every model route shares: ground the answer, merge it with the rules' reading.
 
-    Returns the final record, where each field came from, and what grounding refused.
+    ``grounded`` is the answer grounded already (against these regions, with
+    nothing refused: the live route's validator passed it), so it is not
+    grounded twice.  Returns the final record, where each field came from,
+    and what grounding refused.
     """
     if answer is None:
         model_ex, refused = None, []
+    elif grounded is not None:
+        model_ex, refused = grounded, []
     else:
         model_ex, refused = ground(answer, reading.text, grounding_regions(reading.landmarks))
     final, sources = merge(reading, model_ex)

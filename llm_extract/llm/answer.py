@@ -4,18 +4,21 @@ The model answers a mirror of :class:`~llm_extract.schema.Notice` in which
 every scalar is ``{"value": …, "quote": …}`` (:class:`LLMNotice`).  Its
 validator runs :func:`llm_extract.ground.ground` inside instructor's loop,
 so what fails grounding goes back to the model as an error to fix.  The
-source text reaches the validator through a context variable: instructor's
-own ``context`` argument would also render the messages as Jinja templates,
-which a notice containing ``{{`` must not be.
+source text reaches the validator through a context variable (a
+:class:`Check`): instructor's own ``context`` argument would also render the
+messages as Jinja templates, which a notice containing ``{{`` must not be.
+The check also keeps what the accepted answer grounded to, so the tail does
+not ground the same answer a second time.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import re
+import threading
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Iterator, Optional, get_args, get_origin
 
@@ -24,21 +27,42 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from ..ground import ground
 from ..merge import grounding_regions
-from ..rules import landmarks_of, layout_of
+from ..record import Extraction
+from ..rules import Layout, landmarks_of, layout_of
 from ..schema import InspectionType, Notice, Section
 
-_SCHEMA_CACHE: dict[type, dict[str, Any]] = {}
-SOURCE_TEXT: ContextVar[str | None] = ContextVar("llm_extract_source_text", default=None)
+_SCHEMA_JSON: dict[type, str] = {}
+_SCHEMA_LOCK = threading.Lock()
+
+
+@dataclass
+class Check:
+    """One document's grounding inside instructor's loop.
+
+    ``layout`` is the one the excerpt was cut from (computed once per
+    document, however many answers are checked); after an answer passes,
+    ``passed`` is that answer, ``answer`` its JSON and ``grounded`` what it
+    grounded to, which the tail takes instead of grounding it again.
+    """
+
+    layout: Layout
+    passed: object | None = None
+    answer: dict[str, Any] | None = None
+    grounded: Extraction | None = None
+
+
+SOURCE: ContextVar[Check | None] = ContextVar("llm_extract_source", default=None)
 
 
 @contextmanager
-def source_text(text: str) -> Iterator[None]:
-    """Make ``text`` the text that LLM answers are grounded against."""
-    token = SOURCE_TEXT.set(text)
+def source_text(source: str | Layout) -> Iterator[Check]:
+    """Make ``source`` (a text, or its layout) the text that LLM answers are grounded against."""
+    check = Check(source if isinstance(source, Layout) else layout_of(source))
+    token = SOURCE.set(check)
     try:
-        yield
+        yield check
     finally:
-        SOURCE_TEXT.reset(token)
+        SOURCE.reset(token)
 
 
 # --- the response model ----------------------------------------------------
@@ -101,27 +125,38 @@ class LLMNotice(_LLMNoticeBase, ResponseSchema):  # type: ignore[misc, valid-typ
 
     @classmethod
     def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
-        """Cached: instructor asks for the schema on every request, and building it costs ~35 ms."""
+        """Built once: instructor asks for the schema on every request, and building it costs ~35 ms.
+
+        Built under a lock, so the first requests of a run at high
+        concurrency do not all build it at once; each caller gets its own
+        copy (from the JSON, five times cheaper than a deep copy), as
+        instructor may write into what it is given.
+        """
         if args or kwargs:
             return super().model_json_schema(*args, **kwargs)
-        cached = _SCHEMA_CACHE.get(cls)
+        cached = _SCHEMA_JSON.get(cls)
         if cached is None:
-            cached = _SCHEMA_CACHE[cls] = super().model_json_schema()
-        return copy.deepcopy(cached)
+            with _SCHEMA_LOCK:
+                cached = _SCHEMA_JSON.get(cls)
+                if cached is None:
+                    cached = _SCHEMA_JSON[cls] = json.dumps(super().model_json_schema(), ensure_ascii=False)
+        return json.loads(cached)
 
     @model_validator(mode="after")
     def _grounded_in_source(self) -> "LLMNotice":
-        text = SOURCE_TEXT.get()
-        if text is None:
+        check = SOURCE.get()
+        if check is None:
             return self
         # the same regions as merge.settle, so what is re-asked here is what the merge would refuse
-        regions = grounding_regions(landmarks_of(layout_of(text)))
-        _, errors = ground(self.model_dump(mode="json"), text, regions)
+        regions = grounding_regions(landmarks_of(check.layout))
+        answer = self.model_dump(mode="json")
+        grounded, errors = ground(answer, check.layout.text, regions)
         if errors:
             raise ValueError(
                 "Some values are not supported by the notice text. Fix or remove (set null) each of these; "
                 "every quote must be copied exactly from the notice:\n- " + "\n- ".join(errors)
             )
+        check.passed, check.answer, check.grounded = self, answer, grounded
         return self
 
 

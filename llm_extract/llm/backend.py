@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -27,7 +28,8 @@ from instructor.core.exceptions import IncompleteOutputException, InstructorRetr
 from ..backends import RECORD_CODE, check_notice, code_hash
 from ..config import BackendConfig, ConfigError
 from ..documents import Document
-from ..record import DocResult, ModelCall
+from ..record import DocResult, Extraction, ModelCall
+from ..rules import Layout, layout_of
 from .answer import LLMNotice, parse_loose, prune_to_schema, source_text
 from .cache import AnswerCache
 from .prompts import Prompt, load_prompt
@@ -56,6 +58,7 @@ class LLMBackend:
                                    retry_after_cap=cfg.retry_after_cap, timeout=cfg.timeout,
                                    retry_budget=cfg.retry_budget, secrets=self._secrets)
         self._create = instructor.patch(create=self.transport.create, mode=INSTRUCTOR_MODES[cfg.mode])
+        LLMNotice.model_json_schema()  # built now, not by the first requests of a run all at once
         self.cache: AnswerCache | None = None
         self.concurrency = max(1, cfg.concurrency)
         self._fingerprint: str | None = None
@@ -87,31 +90,32 @@ class LLMBackend:
                  json.dumps(sent, ensure_ascii=False, sort_keys=True, default=str)]
         return f"{self.cfg.name}@" + _digest("\0".join(parts))
 
-    def _request(self, kwargs: dict[str, Any], text: str
-                 ) -> tuple[dict[str, Any] | None, CallStats, str | None, list[str]]:
-        """Ask the model; returns its answer (as JSON, ungrounded), stats, a failure, rejections."""
-        rejections: list[str] = []
+    def _request(self, kwargs: dict[str, Any], layout: Layout) -> Answered:
+        """Ask the model: its answer (as JSON) and, when it passed grounding, what it grounded to."""
         with collecting(CallStats()) as stats:
             try:
-                with source_text(text):
+                with source_text(layout) as check:
                     answer = self._create(**kwargs)
-                return answer.model_dump(mode="json"), stats, None, rejections
+                if check.passed is answer:  # the validator's last pass was this answer: its grounding is final
+                    return Answered(check.answer, stats, grounded=check.grounded)
+                return Answered(answer.model_dump(mode="json"), stats)
             except InstructorRetryException as exc:
                 cause = exc.__cause__ or exc
                 if is_transient(cause) or isinstance(cause, openai.APIError):
-                    return None, stats, redact(f"{type(cause).__name__}: {cause}", self._secrets), rejections
+                    return Answered(None, stats, failure=redact(f"{type(cause).__name__}: {cause}", self._secrets))
                 rejections = [redact(str(cause), self._secrets)[:4000]]
                 # Re-asks exhausted: keep what of the last answer is grounded, drop the rest.
                 last = parse_loose(stats.raw_outputs[-1]) if stats.raw_outputs else None
                 if last is None:
-                    return None, stats, "the model's answers were not valid JSON for the schema", rejections
+                    return Answered(None, stats, failure="the model's answers were not valid JSON for the schema",
+                                    rejections=rejections)
                 pruned, dropped = prune_to_schema(last)
-                return pruned, stats, None, rejections + dropped[:50]
+                return Answered(pruned, stats, rejections=rejections + dropped[:50])
             except IncompleteOutputException:
                 # cut at max_tokens: what came is not JSON; nothing of it can be grounded
-                return None, stats, f"the model's answer was cut at max_tokens={self.cfg.max_tokens}", rejections
+                return Answered(None, stats, failure=f"the model's answer was cut at max_tokens={self.cfg.max_tokens}")
             except openai.APIError as exc:
-                return None, stats, redact(f"{type(exc).__name__}: {exc}", self._secrets), rejections
+                return Answered(None, stats, failure=redact(f"{type(exc).__name__}: {exc}", self._secrets))
 
     def cost(self, stats: CallStats) -> float | None:
         c = self.cfg
@@ -136,17 +140,19 @@ class LLMBackend:
         early = check_notice(doc, self.name)
         if early is not None:
             return early
-        kwargs = request_kwargs(self.cfg, self.prompt, doc.text)
+        layout = layout_of(doc.text)  # once: the excerpt is cut from it and every answer grounded against it
+        kwargs = request_kwargs(self.cfg, self.prompt, doc.text, layout)
         key = self.cache_key(kwargs) if self.cache is not None else ""
         cached = self.cache.get(key) if self.cache is not None else None
         if cached is not None:
-            answer, failure, rejections = cached["answer"], None, cached["rejections"]
-            stats = CallStats(raw_outputs=[cached["raw"]] if cached.get("raw") else [])
+            got = Answered(cached["answer"], CallStats(raw_outputs=[cached["raw"]] if cached.get("raw") else []),
+                           rejections=cached["rejections"])
         else:
-            answer, stats, failure, rejections = self._request(kwargs, doc.text)
-            if self.cache is not None and answer is not None:
-                self.cache.put(key, {"answer": answer, "rejections": rejections,
-                                     "raw": clip(stats.raw_outputs[-1]) if stats.raw_outputs else None})
+            got = self._request(kwargs, layout)
+            if self.cache is not None and got.answer is not None:
+                self.cache.put(key, {"answer": got.answer, "rejections": got.rejections,
+                                     "raw": clip(got.stats.raw_outputs[-1]) if got.stats.raw_outputs else None})
+        stats = got.stats
         call = ModelCall(
             model=self.cfg.model,
             prompt=self.prompt.id,
@@ -155,11 +161,22 @@ class LLMBackend:
             cached=cached is not None,
             transport_retries=stats.transport_retries,
             reasks=max(0, stats.requests - 1),
-            rejections=rejections,
-            rejected_output=clip(stats.raw_outputs[-1]) if (rejections or failure) and stats.raw_outputs else None,
+            rejections=got.rejections,
+            rejected_output=clip(stats.raw_outputs[-1]) if (got.rejections or got.failure) and stats.raw_outputs
+            else None,
         )
-        return Asked(self.name, answer, failure, call)
+        return Asked(self.name, got.answer, got.failure, call, grounded=got.grounded)
 
+
+@dataclass
+class Answered:
+    """What one request (with its re-asks) came to."""
+
+    answer: dict[str, Any] | None  # the answer as JSON, ungrounded; None when there is none
+    stats: CallStats
+    failure: str | None = None  # why there is no usable answer
+    rejections: list[str] = field(default_factory=list)  # what validation refused on the way
+    grounded: Extraction | None = None  # what the answer grounded to, when the validator passed it
 
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

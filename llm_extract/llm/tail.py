@@ -25,6 +25,7 @@ class Asked:
     answer: dict[str, Any] | None
     failure: str | None  # why the model gave no usable answer (server down, cut answer); None when it did
     call: ModelCall  # everything but ``sources``, which the merge decides
+    grounded: Extraction | None = None  # the answer, grounded already by the request step's validator
 
 
 def finish(doc: Document, asked: Asked) -> DocResult:
@@ -33,7 +34,7 @@ def finish(doc: Document, asked: Asked) -> DocResult:
     Module-level so a run can send it to a worker process; the request step
     (:meth:`LLMBackend.ask`) has already happened on a thread.
     """
-    final, sources, refused = settle(rules.read(doc.text), asked.answer)
+    final, sources, refused = settle(rules.read(doc.text), asked.answer, asked.grounded)
     call = replace(asked.call, sources=sources)
     if not call.cached and call.rejections:
         call.rejections = call.rejections + refused[:50]
