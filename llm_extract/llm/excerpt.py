@@ -27,7 +27,7 @@ def build_excerpt(text: str, max_chars: int, layout: Layout | None = None) -> st
     step reads it once and grounds the answers against the same one).
     """
     layout = layout or layout_of(text)
-    text = _blank(text, landmarks_of(layout).injections)
+    text = _blank(text, layout.injections)  # the layout's own: no landmarks are needed for a short text
     if len(text) <= max_chars:
         return text
     lines = layout.lines
