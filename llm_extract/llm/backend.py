@@ -178,6 +178,7 @@ class Answered:
     rejections: list[str] = field(default_factory=list)  # what validation refused on the way
     grounded: Extraction | None = None  # what the answer grounded to, when the validator passed it
 
+
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
