@@ -12,13 +12,15 @@ import hashlib
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Protocol, runtime_checkable
+from typing import Any, Callable, Protocol, TypeVar, runtime_checkable
 
 from . import rules
 from .documents import Document
 from .record import DocResult, Extraction, Status
 from .schema import Notice
 from .text import fold
+
+T = TypeVar("T")
 
 
 class Backend(Protocol):
@@ -29,18 +31,50 @@ class Backend(Protocol):
     def extract(self, doc: Document) -> DocResult: ...
 
 
+class Desk(Protocol):
+    """Where a document's CPU steps run while its request waits on a thread.
+
+    A run at concurrency > 1 gives each document a worker process and keeps
+    it there (its steps share one memo), so the process holding the requests
+    in flight does none of that work; :data:`HERE` runs the steps in the
+    calling thread.  ``fn`` is a module-level function and ``args`` pickle.
+    """
+
+    def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` at the desk, waiting for its result."""
+        ...
+
+    def ahead(self, fn: Callable[..., Any], *args: Any) -> None:
+        """``fn(*args)`` at the desk when it is free, to save a later step time; a desk may skip it."""
+        ...
+
+
+class _Here:
+    """The desk of a document extracted in one thread: every step in that thread, nothing ahead."""
+
+    def call(self, fn: Callable[..., T], *args: Any) -> T:
+        return fn(*args)
+
+    def ahead(self, fn: Callable[..., Any], *args: Any) -> None:
+        return None  # done when first needed, in the same thread: nothing to overlap
+
+
+HERE: Desk = _Here()
+
+
 @runtime_checkable
 class AskingBackend(Protocol):
     """A backend whose work splits in two, so a run can overlap many documents without the GIL in the way.
 
-    ``ask`` is the request (waiting on the network: a thread); it returns a
-    :class:`DocResult` when the document ends early, else a picklable answer
-    that ``tail(doc, answer)`` (a module-level function: the CPU work of
-    rules, grounding and merge) turns into the result in a worker process.
+    ``ask`` is the request (waiting on the network: a thread), with the
+    document's CPU steps (the excerpt, grounding each answer) at ``desk``;
+    it returns a :class:`DocResult` when the document ends early, else a
+    picklable answer that ``tail(doc, answer)`` (a module-level function:
+    the rules, grounding and merge) turns into the result, at the same desk.
     ``extract(doc)`` is ``tail(doc, ask(doc))``.
     """
 
-    def ask(self, doc: Document) -> DocResult | Any: ...
+    def ask(self, doc: Document, desk: Desk = ...) -> DocResult | Any: ...
 
     @property
     def tail(self) -> Callable[[Document, Any], DocResult]: ...

@@ -7,8 +7,9 @@ so what fails grounding goes back to the model as an error to fix.  The
 source text reaches the validator through a context variable (a
 :class:`Check`): instructor's own ``context`` argument would also render the
 messages as Jinja templates, which a notice containing ``{{`` must not be.
-The check also keeps what the accepted answer grounded to, so the tail does
-not ground the same answer a second time.
+The check grounds at the document's desk (:mod:`.steps`) and keeps what
+the accepted answer grounded to, so the tail does not ground the same
+answer a second time.
 """
 
 from __future__ import annotations
@@ -20,32 +21,35 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Iterator, Optional, get_args, get_origin
+from functools import partial
+from typing import Any, Callable, Iterator, Optional, get_args, get_origin
 
 from instructor.v2.core.function_calls import ResponseSchema
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
-from ..ground import ground
-from ..merge import grounding_regions
 from ..record import Extraction
-from ..rules import Layout, landmarks_of, layout_of
 from ..schema import InspectionType, Notice, Section
+from .steps import verify
 
 _SCHEMA_JSON: dict[type, str] = {}
 _SCHEMA_LOCK = threading.Lock()
+
+
+Verify = Callable[[dict[str, Any]], tuple[Extraction, list[str]]]
 
 
 @dataclass
 class Check:
     """One document's grounding inside instructor's loop.
 
-    ``layout`` is the one the excerpt was cut from (computed once per
-    document, however many answers are checked); after an answer passes,
-    ``passed`` is that answer, ``answer`` its JSON and ``grounded`` what it
-    grounded to, which the tail takes instead of grounding it again.
+    ``verify`` grounds an answer (as JSON) against the document, at the
+    document's desk (in a run, the worker process that holds its rules'
+    reading); after an answer passes, ``passed`` is that answer, ``answer``
+    its JSON and ``grounded`` what it grounded to, which the tail takes
+    instead of grounding it again.
     """
 
-    layout: Layout
+    verify: Verify
     passed: object | None = None
     answer: dict[str, Any] | None = None
     grounded: Extraction | None = None
@@ -55,9 +59,9 @@ SOURCE: ContextVar[Check | None] = ContextVar("llm_extract_source", default=None
 
 
 @contextmanager
-def source_text(source: str | Layout) -> Iterator[Check]:
-    """Make ``source`` (a text, or its layout) the text that LLM answers are grounded against."""
-    check = Check(source if isinstance(source, Layout) else layout_of(source))
+def source_text(source: str | Verify) -> Iterator[Check]:
+    """Ground the LLM answers validated inside this block: against a text, or with a document's ``verify``."""
+    check = Check(source if callable(source) else partial(verify, source))
     token = SOURCE.set(check)
     try:
         yield check
@@ -147,10 +151,8 @@ class LLMNotice(_LLMNoticeBase, ResponseSchema):  # type: ignore[misc, valid-typ
         check = SOURCE.get()
         if check is None:
             return self
-        # the same regions as merge.settle, so what is re-asked here is what the merge would refuse
-        regions = grounding_regions(landmarks_of(check.layout))
         answer = self.model_dump(mode="json")
-        grounded, errors = ground(answer, check.layout.text, regions)
+        grounded, errors = check.verify(answer)
         if errors:
             raise ValueError(
                 "Some values are not supported by the notice text. Fix or remove (set null) each of these; "

@@ -18,19 +18,19 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import instructor
 import openai
 from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
 
-from ..backends import RECORD_CODE, check_notice, code_hash
+from ..backends import HERE, RECORD_CODE, Desk, code_hash
 from ..config import BackendConfig, ConfigError
 from ..documents import Document
 from ..record import DocResult, Extraction, ModelCall
-from ..rules import Layout, layout_of
-from .answer import LLMNotice, parse_loose, prune_to_schema, source_text
+from . import steps
+from .answer import LLMNotice, Verify, parse_loose, prune_to_schema, source_text
 from .cache import AnswerCache
 from .prompts import Prompt, load_prompt
 from .request import INSTRUCTOR_MODES, request_kwargs
@@ -38,7 +38,8 @@ from .tail import Asked, finish
 from .transport import CallStats, RateLimiter, Transport, api_key, clip, collecting, is_transient, make_client, redact
 
 #: the code between the answer and the record, beside the rules' (RECORD_CODE)
-ANSWER_CODE = ("merge.py", "ground.py", "llm/answer.py", "llm/excerpt.py", "llm/tail.py", "llm/request.py")
+ANSWER_CODE = ("merge.py", "ground.py", "llm/answer.py", "llm/excerpt.py", "llm/steps.py", "llm/tail.py",
+               "llm/request.py")
 
 
 class LLMBackend:
@@ -90,11 +91,11 @@ class LLMBackend:
                  json.dumps(sent, ensure_ascii=False, sort_keys=True, default=str)]
         return f"{self.cfg.name}@" + _digest("\0".join(parts))
 
-    def _request(self, kwargs: dict[str, Any], layout: Layout) -> Answered:
+    def _request(self, kwargs: dict[str, Any], verify: Verify) -> Answered:
         """Ask the model: its answer (as JSON) and, when it passed grounding, what it grounded to."""
         with collecting(CallStats()) as stats:
             try:
-                with source_text(layout) as check:
+                with source_text(verify) as check:
                     answer = self._create(**kwargs)
                 if check.passed is answer:  # the validator's last pass was this answer: its grounding is final
                     return Answered(check.answer, stats, grounded=check.grounded)
@@ -132,23 +133,25 @@ class LLMBackend:
         asked = self.ask(doc)
         return asked if isinstance(asked, DocResult) else finish(doc, asked)
 
-    def ask(self, doc: Document) -> DocResult | Asked:
+    def ask(self, doc: Document, desk: Desk = HERE) -> DocResult | Asked:
         """The request step (network and instructor's validation, on a thread): the answer, from the cache or the model.
 
-        Returns a :class:`DocResult` when the document ends here (not a notice, empty).
+        The excerpt is cut, and each answer grounded, at ``desk``; the rules
+        read the document there while the request is in flight.  Returns a
+        :class:`DocResult` when the document ends here (not a notice, empty).
         """
-        early = check_notice(doc, self.name)
-        if early is not None:
-            return early
-        layout = layout_of(doc.text)  # once: the excerpt is cut from it and every answer grounded against it
-        kwargs = request_kwargs(self.cfg, self.prompt, doc.text, layout)
+        opened = desk.call(steps.opening, doc, self.name, self.cfg.context_chars)
+        if isinstance(opened, DocResult):
+            return opened
+        kwargs = request_kwargs(self.cfg, self.prompt, opened)
         key = self.cache_key(kwargs) if self.cache is not None else ""
         cached = self.cache.get(key) if self.cache is not None else None
         if cached is not None:
             got = Answered(cached["answer"], CallStats(raw_outputs=[cached["raw"]] if cached.get("raw") else []),
                            rejections=cached["rejections"])
         else:
-            got = self._request(kwargs, layout)
+            desk.ahead(steps.read_ahead, doc.text)
+            got = self._request(kwargs, partial(desk.call, steps.verify, doc.text))
             if self.cache is not None and got.answer is not None:
                 self.cache.put(key, {"answer": got.answer, "rejections": got.rejections,
                                      "raw": clip(got.stats.raw_outputs[-1]) if got.stats.raw_outputs else None})

@@ -17,7 +17,6 @@ from instructor.v2.core import patch as _instructor_patch
 from instructor.v2.validation import async_validators as _async_validators
 
 from ..config import BackendConfig
-from ..rules import Layout
 from .answer import LLMNotice
 from .excerpt import build_excerpt
 from .prompts import Prompt
@@ -56,12 +55,12 @@ _async_validators.reject_async_validators = _scan_once  # looked up at call time
 _instructor_patch.reject_async_validators = _scan_once  # imported by name when patch.py loaded
 
 
-def request_kwargs(cfg: BackendConfig, prompt: Prompt, text: str, layout: Layout | None = None) -> dict[str, Any]:
-    """instructor ``create`` arguments for one notice: the prompt over its text (or excerpt)."""
+def request_kwargs(cfg: BackendConfig, prompt: Prompt, excerpt: str) -> dict[str, Any]:
+    """instructor ``create`` arguments for one notice: the prompt over its excerpt (:func:`.excerpt.build_excerpt`)."""
     return {
         "model": cfg.model,
         "response_model": LLMNotice,
-        "messages": prompt.messages(build_excerpt(text, cfg.context_chars, layout)),
+        "messages": prompt.messages(excerpt),
         "max_retries": cfg.max_retries,
         "temperature": cfg.temperature,
         "max_tokens": cfg.max_tokens,
@@ -81,7 +80,7 @@ def request_body(cfg: BackendConfig, prompt: Prompt, text: str) -> dict[str, Any
 
     create = instructor.patch(create=capture, mode=INSTRUCTOR_MODES[cfg.mode])
     try:
-        create(**{**request_kwargs(cfg, prompt, text), "max_retries": 0})
+        create(**{**request_kwargs(cfg, prompt, build_excerpt(text, cfg.context_chars)), "max_retries": 0})
     except _Captured as captured:
         return captured.kwargs
     except InstructorRetryException as exc:

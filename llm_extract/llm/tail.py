@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .. import rules
 from ..documents import Document
 from ..merge import settle
 from ..record import DocResult, Extraction, ModelCall, Status
+from .steps import reading_for
 
 
 @dataclass
@@ -31,10 +31,10 @@ class Asked:
 def finish(doc: Document, asked: Asked) -> DocResult:
     """Rules, then grounding and merge of the answer: the document's result.
 
-    Module-level so a run can send it to a worker process; the request step
-    (:meth:`LLMBackend.ask`) has already happened on a thread.
+    Module-level so a run can send it to a worker process (the one that
+    read the rules ahead, while the request was on a thread).
     """
-    final, sources, refused = settle(rules.read(doc.text), asked.answer, asked.grounded)
+    final, sources, refused = settle(reading_for(doc.text), asked.answer, asked.grounded)
     call = replace(asked.call, sources=sources)
     if not call.cached and call.rejections:
         call.rejections = call.rejections + refused[:50]

@@ -7,33 +7,29 @@ moment leaves at most one partial last line, which the next run cuts off;
 a lock file beside the output keeps a second run off it.
 
 Work is split by what it waits on: a model backend's requests wait on the
-network, on threads (``concurrency`` of them); the CPU work (rules,
-grounding, merge) runs in worker processes, one per core, so a run at high
-concurrency is never held up by one core and the GIL.
+network, on threads (``concurrency`` of them); the CPU work (the excerpt,
+the rules, the grounding of each answer, the merge) runs in worker
+processes, one per core, each document on one of them (:mod:`.lanes`), so a
+run at high concurrency is never held up by one core and the GIL.
 """
 
 from __future__ import annotations
 
 import gc
-import importlib
-import multiprocessing
 import os
 import pickle
-import signal
-import threading
-import time
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..backends import AskingBackend, Backend
+from ..backends import HERE, AskingBackend, Backend, Desk
 from ..documents import BadInput, Document, Found, iter_documents, iter_inputs
 from ..record import DocResult, Status
+from .lanes import LaneDesk, Lanes, done
 from .output import JsonlWriter, output_lock
 from .resume import add_usage, line_key, prepare_output
 from .shard import Shard
@@ -78,38 +74,6 @@ def _items(paths: Iterable[str | Path], shard: Shard | None) -> Iterator[Item]:
             yield item
 
 
-def _worker_start(parent: int) -> None:
-    """Set up a worker process: Ctrl-C is the run's to handle, and the worker ends when the run does.
-
-    The run stops its workers itself on Ctrl-C (no traceback from each); a
-    run killed outright (SIGKILL) cannot, so each worker watches for its
-    parent to go and exits then, rather than waiting forever on its queue.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
-
-
-def _exit_with_parent(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(0.5)
-    os._exit(0)
-
-
-def _process_pool(size: int) -> ProcessPoolExecutor:
-    """Worker processes spawned fresh (never forked from a process whose threads may hold locks).
-
-    They are this process's own children, so the run ends them on Ctrl-C and
-    reaps them at the end (their CPU time counts in the run's rusage).
-    """
-    ctx = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=size, mp_context=ctx, initializer=_worker_start, initargs=(os.getpid(),))
-
-
-def _warm(module: str) -> None:
-    """Import the module a worker will run, before its first document arrives."""
-    importlib.import_module(module)
-
-
 def _picklable(obj: object) -> bool:
     try:
         pickle.dumps(obj)
@@ -122,10 +86,11 @@ class _Stages:
     """Where each step of a document runs: requests on threads, CPU work in worker processes.
 
     * a backend that asks (``AskingBackend``): ``ask`` on ``workers`` threads,
-      then its ``tail`` in a process pool sized to the cores (in this thread
-      when ``workers`` is 1: a small run does not pay for starting processes);
-    * any other backend that pickles (the rules): its whole ``extract`` in the
-      process pool when ``workers`` > 1, else here;
+      its CPU steps (excerpt, rules, grounding, merge) on the document's lane
+      (:mod:`.lanes`: one of a worker process per core; here when ``workers``
+      is 1: a small run does not pay for starting processes);
+    * any other backend that pickles (the rules): its whole ``extract`` on a
+      lane when ``workers`` > 1, else here;
     * otherwise ``extract`` on threads.
     """
 
@@ -134,75 +99,69 @@ class _Stages:
         self.asking = isinstance(backend, AskingBackend)
         cores = max(1, os.cpu_count() or 1)
         self.threads: ThreadPoolExecutor | None = None
-        self.processes: ProcessPoolExecutor | None = None
+        self.lanes: Lanes | None = None
+        self.desks: dict[int, LaneDesk] = {}
         if self.asking or not _picklable(backend):
             self.threads = ThreadPoolExecutor(max_workers=workers)
         if workers > 1 and (self.asking or self.threads is None):
-            size = min(workers, cores)
             work = backend.tail if self.asking else extract_one  # type: ignore[attr-defined]
             try:
-                self.processes = _process_pool(size)
-                for _ in range(size):  # start the workers now, while the first requests are in flight
-                    self.processes.submit(_warm, work.__module__)
+                self.lanes = Lanes(min(workers, cores), work.__module__)
             except OSError:  # no processes here (a sandbox without semaphores): the work stays in this one
-                self.processes = None
-            if self.processes is None and self.threads is None:
+                self.lanes = None
+            if self.lanes is None and self.threads is None:
                 self.threads = ThreadPoolExecutor(max_workers=workers)
 
     def first(self, item: Document) -> Future[Any]:
         """Start a document: its request, or its whole extraction."""
+        desk = self.lanes.desk() if self.lanes is not None else None
+        if desk is not None:
+            self.desks[id(item)] = desk
         if self.asking:
-            return self.threads.submit(_ask, self.backend, item)  # type: ignore[union-attr]
-        pool: Executor | None = self.processes or self.threads
-        if pool is not None:
-            try:
-                return pool.submit(extract_one, self.backend, item)
-            except BrokenProcessPool:  # a worker died (killed, out of memory): finish the run here
-                self.processes = None
-        return _done(extract_one(self.backend, item))
+            return self.threads.submit(_ask, self.backend, item, desk or HERE)  # type: ignore[union-attr]
+        if desk is not None:
+            return desk.submit(extract_one, self.backend, item)
+        if self.threads is not None:
+            return self.threads.submit(extract_one, self.backend, item)
+        return done(extract_one(self.backend, item))
 
     def then(self, item: Document, asked: Any) -> Future[Any]:
-        """The CPU tail of an answered request."""
+        """The CPU tail of an answered request, on the document's lane."""
         tail = self.backend.tail  # type: ignore[attr-defined]
-        if self.processes is not None:
-            try:
-                return self.processes.submit(tail, item, asked)
-            except BrokenProcessPool:  # a worker died (killed, out of memory): finish the run here
-                self.processes = None
-        return _done(tail(item, asked))
+        desk = self.desks.get(id(item))
+        return desk.submit(tail, item, asked) if desk is not None else done(tail(item, asked))
+
+    def written(self, item: Item) -> None:
+        """The document's line is written: its lane has one fewer."""
+        desk = self.desks.pop(id(item), None)
+        if desk is not None and self.lanes is not None:
+            self.lanes.release(desk)
 
     def stop(self) -> None:
         """Ctrl-C: start nothing new, and end the worker processes at once.
 
-        The pool is then shut down and collected here, so its queues' named
-        semaphores are released before the CLI exits without finalizers
+        The lanes are then shut down and collected here, so their queues'
+        named semaphores are released before the CLI exits without finalizers
         (else multiprocessing's resource tracker warns of leaked semaphores).
         """
         if self.threads is not None:
             self.threads.shutdown(wait=False, cancel_futures=True)
-        if self.processes is not None:
-            for proc in list((getattr(self.processes, "_processes", None) or {}).values()):
-                proc.terminate()
-            self.processes.shutdown(wait=True, cancel_futures=True)
-            self.processes = None
+        if self.lanes is not None:
+            self.lanes.stop()
+            self.lanes = None
             gc.collect()
 
     def close(self) -> None:
-        for pool in (self.threads, self.processes):
-            if pool is not None:
-                pool.shutdown(wait=True)
+        if self.threads is not None:
+            self.threads.shutdown(wait=True)
+        if self.lanes is not None:
+            self.lanes.close()
 
 
-def _done(value: Any) -> Future[Any]:
-    future: Future[Any] = Future()
-    future.set_result(value)
-    return future
-
-
-def _ask(backend: Any, item: Document) -> Any:
+def _ask(backend: Any, item: Document, desk: Desk) -> Any:
     """A request on a thread; a backend bug becomes the document's error result."""
     try:
-        return backend.ask(item)
+        return backend.ask(item, desk)
     except Exception as exc:  # noqa: BLE001 - one document must not end the batch
         return _bug(backend.name, item, exc)
 
@@ -293,6 +252,7 @@ class _Loop:
             except Exception as exc:  # noqa: BLE001 - a tail that raised in a worker: this document's error
                 value = _bug(self.backend, item, exc)
             if isinstance(value, DocResult):
+                self.stages.written(item)
                 self.write(value, item, sha)
             else:
                 self.inflight[self.stages.then(item, value)] = (item, sha)  # type: ignore[arg-type]

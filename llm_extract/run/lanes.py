@@ -1,0 +1,221 @@
+"""Worker processes for a run's CPU work, each document kept on one of them from its excerpt to its record.
+
+A lane is one worker process (a single-process pool).  A document gets the
+lane with the fewest documents on it and keeps it: its excerpt, its rules'
+reading, the grounding of each answer and its merge all run there, so they
+share that process's memo (the layout and reading are computed once) and
+the run's own process, which holds the requests in flight, does none of it.
+A lane whose process died (killed, out of memory) is dropped; its documents'
+steps then run in the run's process, and new documents go to the others.
+"""
+
+from __future__ import annotations
+
+import heapq
+import importlib
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from functools import partial
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def _worker_start(parent: int) -> None:
+    """Set up a worker process: Ctrl-C is the run's to handle, and the worker ends when the run does.
+
+    The run stops its workers itself on Ctrl-C (no traceback from each); a
+    run killed outright (SIGKILL) cannot, so each worker watches for its
+    parent to go and exits then, rather than waiting forever on its queue.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+
+
+def _warm(module: str) -> None:
+    """Import the module a worker will run, before its first document arrives."""
+    importlib.import_module(module)
+
+
+def _process() -> ProcessPoolExecutor:
+    """One worker process spawned fresh (never forked from a process whose threads may hold locks).
+
+    It is this process's own child, so the run ends it on Ctrl-C and reaps
+    it at the end (its CPU time counts in the run's rusage).
+    """
+    ctx = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_worker_start, initargs=(os.getpid(),))
+
+
+def done(value: T) -> Future[T]:
+    future: Future[T] = Future()
+    future.set_result(value)
+    return future
+
+
+#: What a lane runs first: a step a request thread waits on (the excerpt, grounding an answer), then a
+#: document's tail, then work ahead (the rules' reading while the request is in flight), which a step
+#: that needs it does itself when the lane is busy.
+WAITED, TAIL, AHEAD = 0, 1, 2
+#: Steps handed to a lane's process at once: one running, one queued behind it, so the process never
+#: waits on this one between steps and a waited-on step passes all but those two.
+_WINDOW = 2
+
+
+class _Lane:
+    """One worker process and its queue of steps, the most urgent first."""
+
+    def __init__(self, module: str) -> None:
+        self.pool: ProcessPoolExecutor | None = _process()
+        self.ready = self.pool.submit(_warm, module)  # done once the process has started and imported
+        self.queue: list[tuple[int, int, Callable[..., Any], tuple[Any, ...], Future[Any]]] = []
+        self.running = 0
+        self.count = 0
+        self.lock = threading.RLock()  # a step that is done already calls back at once, inside _feed
+
+    def submit(self, rank: int, fn: Callable[..., T], args: tuple[Any, ...]) -> Future[T] | None:
+        """``fn(*args)`` on this lane; ``None`` when its process has died."""
+        future: Future[T] = Future()
+        with self.lock:
+            if self.pool is None:
+                return None
+            self.count += 1
+            heapq.heappush(self.queue, (rank, self.count, fn, args, future))
+            self._feed()
+        return future
+
+    def _feed(self) -> None:
+        """Hand the most urgent steps to the process, up to the window (under the lock)."""
+        while self.pool is not None and self.queue and self.running < _WINDOW:
+            _, _, fn, args, future = heapq.heappop(self.queue)
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                inner = self.pool.submit(fn, *args)
+            except BrokenProcessPool as exc:
+                future.set_exception(exc)
+                self._broken()
+                return
+            self.running += 1
+            inner.add_done_callback(partial(self._finished, future))
+
+    def _finished(self, future: Future[Any], inner: Future[Any]) -> None:
+        error = inner.exception() if not inner.cancelled() else BrokenProcessPool("the step was cancelled")
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(inner.result())
+        with self.lock:
+            self.running -= 1
+            if isinstance(error, BrokenProcessPool):
+                self._broken()
+            else:
+                self._feed()
+
+    def _broken(self) -> None:
+        """The process died: every step still queued fails as it would have (its caller does it here)."""
+        pool, self.pool = self.pool, None
+        for *_, future in self.queue:
+            if future.set_running_or_notify_cancel():
+                future.set_exception(BrokenProcessPool("the lane's worker process died"))
+        self.queue.clear()
+        if pool is not None:
+            threading.Thread(target=pool.shutdown, kwargs={"wait": False, "cancel_futures": True}).start()
+
+    def terminate(self) -> None:
+        for proc in list((getattr(self.pool, "_processes", None) or {}).values()):
+            proc.terminate()
+
+    def close(self, wait: bool) -> None:
+        with self.lock:
+            pool, self.pool = self.pool, None
+            for *_, future in self.queue:
+                future.cancel()
+            self.queue.clear()
+        if pool is not None:
+            pool.shutdown(wait=wait, cancel_futures=not wait)
+
+
+class Lanes:
+    """``size`` worker processes, started now (importing ``module``) while the first requests are in flight.
+
+    Raises ``OSError`` where processes cannot be made (a sandbox without
+    semaphores): the run then keeps its work in its own process.
+    """
+
+    def __init__(self, size: int, module: str) -> None:
+        self.lanes: list[_Lane] = []
+        try:
+            for _ in range(size):
+                self.lanes.append(_Lane(module))
+        except OSError:
+            self.close(wait=False)
+            raise
+        self.load = [0] * size
+        self._lock = threading.Lock()
+
+    def desk(self) -> LaneDesk:
+        """The lane for a new document: the live one with the fewest documents on it."""
+        with self._lock:
+            live = [i for i, lane in enumerate(self.lanes) if lane.pool is not None] or [0]
+            index = min(live, key=lambda i: self.load[i])
+            self.load[index] += 1
+        return LaneDesk(self, index)
+
+    def release(self, desk: LaneDesk) -> None:
+        """The document is written: its lane has one fewer."""
+        with self._lock:
+            self.load[desk.index] -= 1
+
+    def submit(self, index: int, rank: int, fn: Callable[..., T], *args: Any) -> Future[T] | None:
+        """``fn(*args)`` on lane ``index``; ``None`` when that lane's process has died."""
+        return self.lanes[index].submit(rank, fn, args)
+
+    def stop(self) -> None:
+        """Ctrl-C: end the worker processes at once, nothing queued starts."""
+        for lane in self.lanes:
+            lane.terminate()
+        self.close(wait=True)
+
+    def close(self, wait: bool = True) -> None:
+        for lane in self.lanes:
+            lane.close(wait)
+
+
+class LaneDesk:
+    """One document's desk (:class:`~llm_extract.backends.Desk`): its lane, else the run's own process."""
+
+    def __init__(self, lanes: Lanes, index: int) -> None:
+        self.lanes, self.index = lanes, index
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        """``fn(*args)`` on this document's lane (here, done, when the lane has died)."""
+        future = self.lanes.submit(self.index, TAIL, fn, *args)
+        return future if future is not None else done(fn(*args))
+
+    def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` on the lane, or here while its process is still starting (the first second of a run)."""
+        if not self.lanes.lanes[self.index].ready.done():
+            return fn(*args)
+        future = self.lanes.submit(self.index, WAITED, fn, *args)
+        if future is not None:
+            try:
+                return future.result()
+            except BrokenProcessPool:  # the worker died with this step on it: do it here
+                pass
+        return fn(*args)
+
+    def ahead(self, fn: Callable[..., Any], *args: Any) -> None:
+        self.lanes.submit(self.index, AHEAD, fn, *args)  # when the lane has died, the step is done when needed

@@ -1,0 +1,105 @@
+"""Lanes: each document's CPU steps in one worker process, waited-on steps first, a dead worker survived."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from llm_extract.config import BackendConfig
+from llm_extract.documents import Document
+from llm_extract.llm.backend import LLMBackend
+from llm_extract.run import run_documents
+from llm_extract.run.lanes import Lanes
+from support.answers import faithful_answer
+from support.fake_openai import ScriptedServer
+from test_run import _docs
+
+
+@pytest.fixture
+def lanes():
+    made = Lanes(2, "llm_extract.llm.tail")
+    for lane in made.lanes:
+        lane.ready.result(timeout=60)
+    yield made
+    made.close()
+
+
+def test_a_documents_steps_run_in_one_worker_process_and_new_documents_go_to_the_emptier_lane(lanes: Lanes) -> None:
+    first, second = lanes.desk(), lanes.desk()
+    assert first.index != second.index  # the second document went to the lane with no document on it
+    pid = first.call(os.getpid)
+    assert pid != os.getpid() and first.call(os.getpid) == pid and first.submit(os.getpid).result() == pid
+    assert second.call(os.getpid) not in (pid, os.getpid())
+    lanes.release(first)
+    assert lanes.desk().index == first.index  # the lane that finished a document takes the next one
+
+
+def test_a_step_a_request_waits_on_passes_the_tails_queued_before_it(lanes: Lanes) -> None:
+    desk = lanes.desk()
+    tails = [desk.submit(_sleep_then_clock, 0.3) for _ in range(5)]
+    waited = desk.call(time.monotonic)  # the same clock in every process of this machine
+    ends = sorted(tail.result(timeout=60) for tail in tails)
+    # one tail was running and one handed to the process behind it; the other three wait their turn
+    assert waited < ends[2]
+
+
+def test_a_lane_whose_worker_was_killed_does_its_documents_steps_here_and_takes_no_new_ones(lanes: Lanes) -> None:
+    doomed, other = lanes.desk(), lanes.desk()
+    os.kill(doomed.call(os.getpid), signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and doomed.call(os.getpid) != os.getpid():
+        time.sleep(0.05)  # the pool notices its process is gone
+    assert doomed.call(os.getpid) == os.getpid() and doomed.submit(os.getpid).result() == os.getpid()
+    assert all(lanes.desk().index == other.index for _ in range(3))
+
+
+def _sleep_then_clock(seconds: float) -> float:
+    time.sleep(seconds)
+    return time.monotonic()
+
+
+def test_a_misquoting_answer_is_re_asked_with_the_grounding_errors_found_in_the_worker(tmp_path: Path) -> None:
+    src, texts = _docs(tmp_path, 4)
+    seen: dict[str, int] = {}
+
+    def answer(body: dict) -> dict:
+        doc = re.search(r"文档编号 (doc\d+)", body["messages"][1]["content"]).group(1)  # [system, user, …]
+        seen[doc] = seen.get(doc, 0) + 1
+        good = faithful_answer(texts[doc])
+        if seen[doc] == 1:  # first answer: a figure with a quote the notice does not contain
+            good["outcomes"]["party_discipline"] = {"value": 999, "quote": "给予党纪处分999人"}
+        return {"json": good}
+
+    with ScriptedServer(default=answer) as srv:
+        backend = LLMBackend(BackendConfig(name="s", base_url=srv.base_url, model="s", concurrency=4, timeout=30))
+        out = tmp_path / "out.jsonl"
+        run_documents([src], backend, out, concurrency=4)
+        reasks = [m["content"] for r in srv.requests for m in r["messages"][2:] if m["role"] == "user"]
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert {line["status"] for line in lines} == {"ok"} and len(lines) == 4
+    assert all(line["reasks"] == 1 for line in lines)
+    assert len(reasks) == 4 and all("给予党纪处分999人" in text and "does not occur" in text for text in reasks)
+    assert all(line["record"]["outcomes"]["party_discipline"] != 999 for line in lines)
+
+
+def test_the_document_run_in_lanes_gives_the_line_it_gives_in_one_thread(tmp_path: Path) -> None:
+    text = (Path(__file__).parent.parent / "notices" / "002_3560743218ed87cc.txt").read_text(encoding="utf-8")
+    doc = Document(id="d", text=text, source="t")
+    with ScriptedServer(default={"json": faithful_answer(text)}) as srv:
+        backend = LLMBackend(BackendConfig(name="s", base_url=srv.base_url, model="s", timeout=30))
+        here = backend.extract(doc).to_line()
+        made = Lanes(1, "llm_extract.llm.tail")
+        try:
+            made.lanes[0].ready.result(timeout=60)
+            desk = made.desk()
+            asked = backend.ask(doc, desk)
+            there = desk.submit(backend.tail, doc, asked).result(timeout=60).to_line()
+        finally:
+            made.close()
+    assert there == here and there["status"] == "ok"
