@@ -5,9 +5,12 @@ For each delay and each concurrency C it runs D documents through
 grounding and merge in worker processes) and reports the wall time against
 the ideal D × delay / C, and the client's CPU seconds per document (this
 process and its worker processes; the server, in its own process, is not
-counted: it is reaped only after every level has run).  Usage:
+counted: it is reaped only after every level has run).  Beside each level it
+runs the peer: bare instructor + openai on C threads, the same documents,
+prompt and response model, no grounding or rules, the floor a threaded
+client reaches on this machine (``--no-peer`` skips it).  Usage:
 
-    python evals/bench_concurrency.py [--docs 256] [--delays 1,3] [--levels 8,32,64]
+    python evals/bench_concurrency.py [--docs 256] [--delays 1,3] [--levels 8,32,64] [--no-peer]
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=256)
     parser.add_argument("--delays", default="1,3", help="seconds the server takes to answer, comma-separated")
     parser.add_argument("--levels", default="8,32,64", help="concurrency levels, comma-separated")
+    parser.add_argument("--no-peer", action="store_true", help="skip bare instructor + openai at each level")
     args = parser.parse_args()
     text = (ROOT / "notices" / "002_3560743218ed87cc.txt").read_text(encoding="utf-8")
     print(f"{args.docs} documents, {os.cpu_count()} cores; ratio = wall / (documents × delay / C)")
@@ -67,9 +71,38 @@ def main() -> None:
                           f"ratio {wall / ideal:.3f}; client CPU {(own + workers) / args.docs * 1000:.1f} ms/doc "
                           f"(main process {own / args.docs * 1000:.1f}, workers "
                           f"{workers / args.docs * 1000:.1f}); statuses {dict(summary.counts)}", flush=True)
+                    if not args.no_peer:
+                        wall, cpu = _peer(base_url, src, c)
+                        print(f"{'':13}peer: wall {wall:6.2f} s, ratio {wall / ideal:.3f}; "
+                              f"CPU {cpu / args.docs * 1000:.1f} ms/doc", flush=True)
             finally:
                 server.kill()
                 server.wait()
+
+
+def _peer(base_url: str, src: Path, c: int) -> tuple[float, float]:
+    """Wall and CPU seconds of bare instructor + openai over the same documents on ``c`` threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import instructor
+    import openai
+
+    from llm_extract.llm.answer import LLMNotice
+    from llm_extract.llm.prompts import load_prompt
+
+    texts = [json.loads(line)["text"] for line in src.read_text(encoding="utf-8").splitlines()]
+    prompt = load_prompt()
+    client = instructor.from_openai(openai.OpenAI(base_url=base_url, api_key="k", max_retries=0, timeout=120),
+                                    mode=instructor.Mode.JSON_SCHEMA)
+
+    def one(text: str) -> None:
+        client.chat.completions.create(model="bench", response_model=LLMNotice, max_retries=1,
+                                       messages=prompt.messages(text), temperature=0.0, max_tokens=4000)
+
+    cpu, t = time.process_time(), time.perf_counter()
+    with ThreadPoolExecutor(max_workers=c) as pool:
+        list(pool.map(one, texts))
+    return time.perf_counter() - t, time.process_time() - cpu
 
 
 if __name__ == "__main__":
