@@ -179,10 +179,6 @@ class Lanes:
         with self._lock:
             self.load[desk.index] -= 1
 
-    def submit(self, index: int, rank: int, fn: Callable[..., T], *args: Any) -> Future[T] | None:
-        """``fn(*args)`` on lane ``index``; ``None`` when that lane's process has died."""
-        return self.lanes[index].submit(rank, fn, args)
-
     def stop(self) -> None:
         """Ctrl-C: end the worker processes at once, nothing queued starts."""
         for lane in self.lanes:
@@ -198,18 +194,18 @@ class LaneDesk:
     """One document's desk (:class:`~llm_extract.backends.Desk`): its lane, else the run's own process."""
 
     def __init__(self, lanes: Lanes, index: int) -> None:
-        self.lanes, self.index = lanes, index
+        self.lane, self.index = lanes.lanes[index], index
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         """``fn(*args)`` on this document's lane (here, done, when the lane has died)."""
-        future = self.lanes.submit(self.index, TAIL, fn, *args)
+        future = self.lane.submit(TAIL, fn, args)
         return future if future is not None else done(fn(*args))
 
     def call(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` on the lane, or here while its process is still starting (the first second of a run)."""
-        if not self.lanes.lanes[self.index].ready.done():
+        if not self.lane.ready.done():
             return fn(*args)
-        future = self.lanes.submit(self.index, WAITED, fn, *args)
+        future = self.lane.submit(WAITED, fn, args)
         if future is not None:
             try:
                 return future.result()
@@ -218,4 +214,4 @@ class LaneDesk:
         return fn(*args)
 
     def ahead(self, fn: Callable[..., Any], *args: Any) -> None:
-        self.lanes.submit(self.index, AHEAD, fn, *args)  # when the lane has died, the step is done when needed
+        self.lane.submit(AHEAD, fn, args)  # when the lane has died, the step is done when needed
