@@ -242,9 +242,9 @@ def _compare(args: argparse.Namespace) -> int:
 def _review(args: argparse.Namespace) -> int:
     from .report.review import write_review
 
-    output_lines(args.pred)
+    lines = output_lines(args.pred)  # read and checked before anything is written
     gold = load_gold(args.gold) if args.gold else {}
-    n = write_review(args.pred, args.out, gold, warn=lambda msg: err.print(f"[yellow]{escape(msg)}[/yellow]"))
+    n = write_review(lines, args.out, gold, warn=lambda msg: err.print(f"[yellow]{escape(msg)}[/yellow]"))
     err.print(f"wrote {n} review pages and {escape(str(args.out / 'index.html'))}")
     return 0
 

@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ..fields import FIELDS, Kind
+from ..fields import BY_PATH, FIELDS, Kind
 from ..score.runs import RunFileError
 from ..score.runs import output_lines as read_lines
 from ..score.scoring import get_path
@@ -62,7 +62,7 @@ def row(line: dict[str, Any]) -> dict[str, Any]:
 
 def _typed(name: str, value: Any) -> Any:
     """A date column's ISO text as a date (Excel and Parquet have date types), the rest unchanged."""
-    spec = next((f for f in FIELDS if f.path == name), None)
+    spec = BY_PATH.get(name)
     if spec is not None and spec.kind is Kind.date and isinstance(value, str):
         try:
             return date.fromisoformat(value)
@@ -92,7 +92,7 @@ def write_xlsx(rows: list[dict[str, Any]], out: Path) -> None:
 
 
 def _arrow_type(pa: Any, name: str) -> Any:
-    spec = next((f for f in FIELDS if f.path == name), None)
+    spec = BY_PATH.get(name)
     if name == "sections.count":
         return pa.int64()
     if spec is None or spec.kind in (Kind.text, Kind.enum, Kind.list, Kind.sections):

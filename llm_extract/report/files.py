@@ -14,15 +14,9 @@ from typing import Any
 
 from ..score.runs import provenance_line
 from ..score.scoring import Counts, Difference, EvalResult, iter_rows
-from .pages import compare_html, report_html
+from .pages import NOTHING, _num, compare_html, report_html
 
-#: Shown where there is nothing to score (no gold value and no output value).
-NOTHING = "–"
-
-
-def _fmt(x: float | None) -> str:
-    """Three decimals, or "–" when there is nothing to score."""
-    return NOTHING if x is None else f"{x:.3f}"
+_fmt = _num  # a figure to three decimals, or NOTHING: the same in every report
 
 
 def _counts(c: Counts) -> dict[str, Any]:

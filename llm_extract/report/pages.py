@@ -48,9 +48,13 @@ def _cls(acc: float | None) -> str:
     return "good" if acc >= 0.999 else "warn" if acc >= 0.8 else "bad"
 
 
+#: Shown where there is nothing to score (no gold value and no output value).
+NOTHING = "–"
+
+
 def _num(x: float | None) -> str:
     """A figure to three decimals, or "–" where there is nothing to score."""
-    return "–" if x is None else f"{x:.3f}"
+    return NOTHING if x is None else f"{x:.3f}"
 
 
 def _value(v: Any) -> str:

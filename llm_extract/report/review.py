@@ -13,7 +13,7 @@ import json
 import re
 from html import escape
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, Iterable, NamedTuple
 
 from ..documents import text_of_source
 from ..fields import FIELDS, spec_of
@@ -115,13 +115,6 @@ def marked_text(text: str, evidence: dict[str, dict[str, Any]]) -> tuple[str, di
     return "".join(out), ids
 
 
-def _shown(value: Any) -> str:
-    """A record value for the table: lists and objects as compact JSON, the rest as written."""
-    if isinstance(value, (dict, list)):
-        return escape(json.dumps(value, ensure_ascii=False))
-    return _value(value)
-
-
 def _record_rows(line: dict[str, Any], ids: dict[str, str], diffs: list[Diff]) -> list[str]:
     """One row per evidence path in the registry's order: label, value, quote; gold beside a difference."""
     record, evidence = line.get("record") or {}, line.get("evidence") or {}
@@ -131,15 +124,15 @@ def _record_rows(line: dict[str, Any], ids: dict[str, str], diffs: list[Diff]) -
         spec = spec_of(path)
         label = f"{escape(spec.label)} " if spec and spec.label else ""
         diff = by_field.pop(path, None)
-        gold = f"<br><span class='gold'>gold: {_shown(diff.gold)}</span>" if diff else ""
+        gold = f"<br><span class='gold'>gold: {_value(diff.gold)}</span>" if diff else ""
         name = escape(path).replace(".", ".<wbr>").replace("_", "_<wbr>")  # break a long path between words only
         button = f"<button class='field' data-target='{ids[path]}'>{name}</button>" if path in ids else name
         rows.append(f"<tr{' class=diff' if diff else ''} data-field='{escape(path)}'><td>{label}{button}</td>"
-                    f"<td class='value'>{_shown(value_at(record, path))}{gold}</td>"
+                    f"<td class='value'>{_value(value_at(record, path))}{gold}</td>"
                     f"<td class='quote'>{escape(str(evidence[path].get('quote')))}</td></tr>")
     for d in sorted(by_field.values(), key=lambda d: field_order(d.field)):
         rows.append(f"<tr class='diff' data-field='{escape(d.field)}'><td>{escape(d.field)}</td>"
-                    f"<td class='value'>{_shown(d.output)}<br><span class='gold'>gold: {_shown(d.gold)}</span></td>"
+                    f"<td class='value'>{_value(d.output)}<br><span class='gold'>gold: {_value(d.gold)}</span></td>"
                     f"<td class='quote muted'>—</td></tr>")
     return rows
 
@@ -185,25 +178,21 @@ def _entry(line: dict[str, Any], name: str, n_diffs: int) -> IndexEntry:
                       r.get("target") or "—", str(date))
 
 
-def write_review(pred: Path, out: Path, gold: dict[str, dict[str, Any]],
+def write_review(lines: Iterable[dict[str, Any]], out: Path, gold: dict[str, dict[str, Any]],
                  warn: Callable[[str], None] = lambda _: None) -> int:
-    """Write the pages for every line of ``pred`` into ``out``; returns how many."""
+    """Write the pages for every output line (:func:`~llm_extract.score.runs.output_lines`) into ``out``; returns how many."""
     out.mkdir(parents=True, exist_ok=True)
     entries = []
-    with pred.open(encoding="utf-8") as handle:
-        for raw in handle:
-            if not raw.strip():
-                continue
-            line = json.loads(raw)
-            doc = str(line.get("doc"))
-            text = text_of_source(line.get("source"))
-            if text is None:
-                warn(f"{doc}: its text ({line.get('source')}) cannot be read; page shows the record only")
-                text = ""
-            diffs = [Diff(d.field, d.gold, d.pred) for d in score_document(doc, gold[doc], line.get("record")).differences] \
-                if doc in gold else []
-            name = re.sub(r"[^\w.-]", "_", doc) + ".html"
-            (out / name).write_text(review_page(line, text, diffs), encoding="utf-8")
-            entries.append(_entry(line, name, len(diffs)))
+    for line in lines:
+        doc = str(line.get("doc"))
+        text = text_of_source(line.get("source"))
+        if text is None:
+            warn(f"{doc}: its text ({line.get('source')}) cannot be read; page shows the record only")
+            text = ""
+        diffs = [Diff(d.field, d.gold, d.pred) for d in score_document(doc, gold[doc], line.get("record")).differences] \
+            if doc in gold else []
+        name = re.sub(r"[^\w.-]", "_", doc) + ".html"
+        (out / name).write_text(review_page(line, text, diffs), encoding="utf-8")
+        entries.append(_entry(line, name, len(diffs)))
     (out / "index.html").write_text(review_index(entries), encoding="utf-8")
     return len(entries)

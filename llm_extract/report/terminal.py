@@ -10,6 +10,7 @@ from rich.table import Table
 
 from ..score.scoring import EvalResult, iter_rows
 from .files import _fmt, _short
+from .summary import DISCIPLINE, MONEY
 
 
 def fold_name(name: str, width: int, seps: str = "._") -> str:
@@ -175,9 +176,8 @@ def record_table(line: dict[str, Any]) -> Table:
                   f"{_v(r.get('feedback_date'))}, published {_v(r.get('publish_date'))}"),
         ("plan", f"{_v(p.get('problem_areas'))} areas, {_v(p.get('problems'))} problems, "
                  f"{_v(p.get('measures'))} measures, {_v(p.get('problems_rectified'))} rectified"),
-        ("discipline", _labelled(o, ("party_discipline", "government_discipline", "combined_discipline",
-                                     "organizational_handling", "admonishment", "education_reminder"))),
-        ("money (yuan)", _labelled(o, ("funds_returned", "funds_confiscated", "losses_recovered"))),
+        ("discipline", _labelled(o, DISCIPLINE)),
+        ("money (yuan)", _labelled(o, MONEY)),
         ("findings", f"{len(sections)} with {sum(len(x.get('items') or []) for x in sections)} items"
                      + (f"; first: {sections[0]['title']}" if sections else "")),
         ("contact", ", ".join([*c.get("phones", []), *c.get("emails", [])]) or "—"),
