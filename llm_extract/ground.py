@@ -43,17 +43,21 @@ def find_quote(text: str, quote: str, near: int = 0) -> tuple[int, int] | None:
 
     The project computes spans itself; offsets a model claims are never trusted.
     """
-    if not quote:
-        return None
-    positions = []
-    start = text.find(quote)
-    while start != -1 and len(positions) < 200:
-        positions.append(start)
-        start = text.find(quote, start + 1)
+    positions = _positions(text, quote)
     if not positions:
         return None
     best = min(positions, key=lambda p: abs(p - near))
     return best, best + len(quote)
+
+
+def _positions(hay: str, needle: str) -> list[int]:
+    """Where ``needle`` starts in ``hay``, at most 200 places (none for an empty needle)."""
+    found: list[int] = []
+    at = hay.find(needle) if needle else -1
+    while at != -1 and len(found) < 200:
+        found.append(at)
+        at = hay.find(needle, at + 1)
+    return found
 
 
 #: A count's quote must carry its field's own words or a synonym (from the field registry).
@@ -96,20 +100,12 @@ class Source:
             found = find_quote(self.folded, fold(quote), near)
         return found
 
-
     def occurrences(self, quote: str) -> list[int]:
         """Where ``quote`` starts in the text (exactly, else folded), at most 200 places."""
         quote = quote.strip()
         if not quote:
             return []
-        for hay, needle in ((self.text, quote), (self.folded, fold(quote))):
-            found, at = [], hay.find(needle)
-            while at != -1 and len(found) < 200:
-                found.append(at)
-                at = hay.find(needle, at + 1)
-            if found:
-                return found
-        return []
+        return _positions(self.text, quote) or _positions(self.folded, fold(quote))
 
     def locate_heading(self, title: str, after: int) -> tuple[int, int] | None:
         """Where a finding's title stands: on a heading line if it is on one, after the finding before it.
@@ -129,11 +125,6 @@ class Source:
 
         best = min(places, key=rank)
         return best, best + len(title.strip())
-
-
-def locate(text: str, quote: str, near: int = 0) -> tuple[int, int] | None:
-    """Where ``quote`` stands in ``text`` (one-off; :class:`Source` when locating many quotes)."""
-    return Source(text).locate(quote, near)
 
 
 # --- reading a value from its quote ------------------------------------------

@@ -75,7 +75,7 @@ import re
 from typing import Any
 
 from .fields import Kind, Region, spec_of
-from .ground import collective, figure_spans, ground, other_figures, trigger_next_to, within
+from .ground import LIST_PATHS, collective, figure_spans, ground, other_figures, trigger_next_to, within
 from .record import Draft, Extraction
 from .rules import Landmarks, Reading
 from .rules.header import ROUND_RE
@@ -83,7 +83,6 @@ from .rules.sections import LEVEL_RES
 from .schema import Span, iter_scalar_paths
 from .text import fold
 
-LIST_FIELDS = ("contact.phones", "contact.emails")
 
 
 def _is_numeric(path: str) -> bool:
@@ -233,7 +232,8 @@ class _Merger:
         self.regions = Regions(reading)
         self.draft = Draft(reading.text)
         self.sources: dict[str, str] = {}
-        self.witness = _witness(reading.extraction, model_ex)
+        self.r_vals, self.m_vals = _scalars(reading.extraction), _scalars(model_ex)
+        self.witness = _witness(reading.extraction, self.r_vals, self.m_vals)
 
     def take(self, path: str, value: Any, span: Span, source: str) -> None:
         self.draft.put(path, value, span.start, span.end)
@@ -290,7 +290,12 @@ class _Merger:
         self.take(path, m_val, m_span, "model:" + why)
 
 
-def _witness(rules_ex: Extraction, model_ex: Extraction) -> bool:
+def _scalars(ex: Extraction) -> dict[str, Any]:
+    """Each scalar field's value by its path (the findings aside: they are merged as a whole)."""
+    return dict(iter_scalar_paths({k: v for k, v in ex.record_json().items() if k != "sections"}))
+
+
+def _witness(rules_ex: Extraction, r_vals: dict[str, Any], m_vals: dict[str, Any]) -> bool:
     """Whether the model read this notice well enough for its nulls to count.
 
     It must agree with at least half of the rules' strong readings (and one
@@ -299,8 +304,6 @@ def _witness(rules_ex: Extraction, model_ex: Extraction) -> bool:
     null to most fields without having looked; a model that reads the notice
     agrees with the rules wherever both are right.
     """
-    r_vals = dict(iter_scalar_paths({k: v for k, v in rules_ex.record_json().items() if k != "sections"}))
-    m_vals = dict(iter_scalar_paths({k: v for k, v in model_ex.record_json().items() if k != "sections"}))
     strong = [p for p in r_vals if rules_ex.confidence.get(p, "strong") == "strong"]
     agreed = sum(1 for p in strong if p in m_vals and _same(r_vals[p], m_vals[p], p))
     return agreed >= max(1, len(strong) / 2)
@@ -312,13 +315,12 @@ def merge(reading: Reading, model_ex: Extraction | None) -> tuple[Extraction, di
     if model_ex is None:
         return rules_ex, {_field_key(p): "rules" for p in rules_ex.evidence}
     m = _Merger(reading, model_ex)
-    r_vals = dict(iter_scalar_paths({k: v for k, v in rules_ex.record_json().items() if k != "sections"}))
-    m_vals = dict(iter_scalar_paths({k: v for k, v in model_ex.record_json().items() if k != "sections"}))
+    r_vals, m_vals = m.r_vals, m.m_vals
     for path in sorted(set(r_vals) | set(m_vals), key=_order):
-        if not path.startswith(LIST_FIELDS):
+        if not path.startswith(LIST_PATHS):
             m.scalar(path, r_vals.get(path), m_vals.get(path), rules_ex.evidence.get(path),
                      model_ex.evidence.get(path))
-    for key in LIST_FIELDS:
+    for key in LIST_PATHS:
         _merge_list(key, m)
     _merge_sections(m)
     final = m.draft.finish()
