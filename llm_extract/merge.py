@@ -219,9 +219,18 @@ def settle(reading: Reading, answer: dict[str, Any] | None, grounded: Extraction
     elif grounded is not None:
         model_ex, refused = grounded, []
     else:
-        model_ex, refused = ground(answer, reading.text, grounding_regions(reading.landmarks))
+        model_ex, refused = ground_answer(reading, answer)
     final, sources = merge(reading, model_ex)
     return final, sources, refused
+
+
+def ground_answer(reading: Reading, answer: dict[str, Any]) -> tuple[Extraction, list[str]]:
+    """Ground a model's answer as the merge does (a figure in the summary paragraph the rules found).
+
+    The live route's validator calls this too, so what instructor re-asks
+    is exactly what the merge would refuse.
+    """
+    return ground(answer, reading.text, grounding_regions(reading.landmarks))
 
 
 class _Merger:

@@ -14,19 +14,15 @@ quote of them could not be grounded anyway.
 
 from __future__ import annotations
 
-from ..rules import Layout, landmarks_of, layout_of
+from ..rules import landmarks_of, layout_of
 from ..rules.sections import LEVEL_RES
 
 GAP = "…"
 
 
-def build_excerpt(text: str, max_chars: int, layout: Layout | None = None) -> str:
-    """The text a model is sent: all of it when short enough, else its key lines; injected text blanked.
-
-    ``layout`` is ``text``'s, when the caller has it already (the request
-    step reads it once and grounds the answers against the same one).
-    """
-    layout = layout or layout_of(text)
+def build_excerpt(text: str, max_chars: int) -> str:
+    """The text a model is sent: all of it when short enough, else its key lines; injected text blanked."""
+    layout = layout_of(text)  # the rules read the same (cached) layout
     text = _blank(text, layout.injections)  # the layout's own: no landmarks are needed for a short text
     if len(text) <= max_chars:
         return text

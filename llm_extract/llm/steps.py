@@ -23,10 +23,9 @@ from typing import Any
 from .. import rules
 from ..backends import check_notice
 from ..documents import Document
-from ..ground import ground
-from ..merge import grounding_regions
+from ..merge import ground_answer
 from ..record import DocResult, Extraction
-from ..rules import Reading, layout_of
+from ..rules import Reading
 from .excerpt import build_excerpt
 
 #: Readings kept for documents between their request and their tail.  A run has at most twice its
@@ -41,7 +40,7 @@ def opening(doc: Document, backend: str, max_chars: int) -> DocResult | str:
     early = check_notice(doc, backend)
     if early is not None:
         return early
-    return build_excerpt(doc.text, max_chars, layout_of(doc.text))
+    return build_excerpt(doc.text, max_chars)
 
 
 def read_ahead(text: str) -> None:
@@ -55,8 +54,7 @@ def verify(text: str, answer: dict[str, Any]) -> tuple[Extraction, list[str]]:
     Against the summary paragraph the rules found, as the merge grounds, so
     what instructor re-asks is exactly what the merge would refuse.
     """
-    reading = _reading(text)
-    return ground(answer, text, grounding_regions(reading.landmarks))
+    return ground_answer(_reading(text), answer)
 
 
 def reading_for(text: str) -> Reading:

@@ -33,7 +33,6 @@ class Resume:
 
     done: set[str] = field(default_factory=set)
     cut_partial: bool = False
-    dropped_retried: int = 0  # error and fallback lines dropped by ``retry_errors``
     dropped_stale: int = 0  # this backend's lines from other code or settings
     usage: dict[str, float] = field(default_factory=dict)  # tokens and cost of the lines kept
 
@@ -71,10 +70,7 @@ class _Judge:
             stale = self.backend is not None and line.get("backend") == self.backend and line.get("run") is not None
             state.dropped_stale += stale
             return not stale
-        if self.retry_errors and line.get("status") in RETRIED:
-            state.dropped_retried += 1
-            return False
-        return True
+        return not (self.retry_errors and line.get("status") in RETRIED)
 
 
 def prepare_output(path: Path, fingerprint: str, retry_errors: bool, backend: str | None = None) -> Resume:

@@ -197,8 +197,8 @@ def run_documents(paths: Iterable[str | Path], backend: Backend, out: Path, *, r
                 if on_result:
                     on_result(result)
 
-            _Loop(_Stages(backend, workers), workers, write).run(
-                _todo(_items(paths, shard), state.done, summary, on_skip), backend.name)
+            _Loop(_Stages(backend, workers), workers, write).run(_todo(_items(paths, shard), state.done, summary,
+                                                                       on_skip))
     return summary
 
 
@@ -223,13 +223,11 @@ class _Loop:
         self.stages, self.limit, self.write = stages, workers * 2, write
         self.inflight: dict[Future[Any], tuple[Item, str | None]] = {}
 
-    def run(self, todo: Iterable[tuple[Item, str | None]], backend: str) -> None:
-        self.backend = backend
+    def run(self, todo: Iterable[tuple[Item, str | None]]) -> None:
         try:
             for item, sha in todo:
                 if isinstance(item, BadInput):
-                    self.write(DocResult(item.id, Status.error, backend, error=item.error, source=item.source),
-                               item, sha)
+                    self.write(extract_one(self.stages.backend, item), item, sha)
                     continue
                 self.inflight[self.stages.first(item)] = (item, sha)
                 while len(self.inflight) >= self.limit:
@@ -250,7 +248,7 @@ class _Loop:
             try:
                 value = future.result()
             except Exception as exc:  # noqa: BLE001 - a tail that raised in a worker: this document's error
-                value = _bug(self.backend, item, exc)
+                value = _bug(self.stages.backend.name, item, exc)
             if isinstance(value, DocResult):
                 self.stages.written(item)
                 self.write(value, item, sha)
