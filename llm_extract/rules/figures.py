@@ -372,19 +372,7 @@ def extract_outcomes(layout: Layout, draft: Draft, marks: "Landmarks") -> None:
     body_start, body_end, summary = marks.body_start, marks.body_end, marks.summary
     weak = not marks.summary_in_place
     if summary is not None:
-        lo, hi = summary.start, summary.end
-        for key in _OUTCOME_RES:
-            m = _match_field(key, layout.folded, lo, hi)
-            if m is None:
-                continue
-            draft.put(f"outcomes.{key}", parse_int(m.group("n")), m.start("n"), m.end("n"), weak=weak)
-            if key in ("party_discipline", "government_discipline", "combined_discipline"):
-                _breakdown(layout, draft, m.end(), hi, "party" if key == "party_discipline" else "any", weak)
-        for key in _MONEY_RES:
-            m = _match_field(key, layout.folded, lo, hi)
-            if m is None:
-                continue
-            draft.put(f"outcomes.{key}", parse_money(m.group("n"), m.group("u")), m.start("n"), m.end("u"), weak=weak)
+        _put_outcomes(layout, draft, summary.start, summary.end, weak, breakdowns=True)
     else:
         _working_figures(layout, draft, marks)
     _extract_handover(layout, draft, body_start, body_end, summary)
@@ -405,16 +393,24 @@ def _working_figures(layout: Layout, draft: Draft, marks: "Landmarks") -> None:
             continue
         for s, e in layout.sentences(line):
             whole = _WHOLE.search(layout.folded, s, e)
-            if whole is None:
-                continue
-            for key in _OUTCOME_RES:
-                m = _match_field(key, layout.folded, whole.start(), e)
-                if m is not None:
-                    draft.put(f"outcomes.{key}", parse_int(m.group("n")), m.start("n"), m.end("n"), weak=True)
-            for key in _MONEY_RES:
-                m = _match_field(key, layout.folded, whole.start(), e)
-                if m is not None:
-                    draft.put(f"outcomes.{key}", parse_money(m.group("n"), m.group("u")), m.start("n"), m.end("u"), weak=True)
+            if whole is not None:
+                _put_outcomes(layout, draft, whole.start(), e, weak=True, breakdowns=False)
+
+
+def _put_outcomes(layout: Layout, draft: Draft, lo: int, hi: int, weak: bool, breakdowns: bool) -> None:
+    """Every outcome count and sum of money stated in ``folded[lo:hi]``; with ``breakdowns``, the
+    kinds of discipline listed after a total too (党纪处分94人(党内警告53人,…))."""
+    for key in _OUTCOME_RES:
+        m = _match_field(key, layout.folded, lo, hi)
+        if m is None:
+            continue
+        draft.put(f"outcomes.{key}", parse_int(m.group("n")), m.start("n"), m.end("n"), weak=weak)
+        if breakdowns and key in ("party_discipline", "government_discipline", "combined_discipline"):
+            _breakdown(layout, draft, m.end(), hi, "party" if key == "party_discipline" else "any", weak)
+    for key in _MONEY_RES:
+        m = _match_field(key, layout.folded, lo, hi)
+        if m is not None:
+            draft.put(f"outcomes.{key}", parse_money(m.group("n"), m.group("u")), m.start("n"), m.end("u"), weak=weak)
 
 
 # --- petitions and clues handed over by the team ---------------------------
