@@ -76,18 +76,20 @@ def _is_date_line(text: str) -> bool:
     return bool(_YEAR_FIRST.match(text)) and DATE_RE.fullmatch(text) is not None
 
 
-def _first_signature(layout: Layout, after: int) -> Line | None:
+def _first_signature(layout: Layout, after: int) -> tuple[Line, Line] | None:
     """The first signature block after ``after``: a committee's name with a full date on the next line
-    or on the same line.  The notice ends there: a second signature further down is page text."""
+    or on the same line (then split at its last space), as (name, date).  The notice ends there: a
+    second signature further down is page text."""
     lines = [line for line in layout.lines if line.start >= after]
     for i, line in enumerate(lines):
         if len(line.text) > 60:
             continue
         name, _, date = line.text.rpartition(" ")
         if name and _SIGNER.match(name.strip()) and _is_date_line(date):
-            return line
+            name = name.rstrip()
+            return Line(line.start, line.start + len(name), name), Line(line.end - len(date), line.end, date)
         if _SIGNER.match(line.text) and i + 1 < len(lines) and _is_date_line(lines[i + 1].text):
-            return line
+            return line, lines[i + 1]
     return None
 
 
@@ -96,15 +98,9 @@ def _signature(layout: Layout, body_start: int, contact: tuple[int, int] | None)
     signature, signature_date = find_signature(layout, body_start)
     found = next((line for line in (signature, signature_date) if line is not None), None)
     first = _first_signature(layout, contact[1] if contact is not None else body_start)
-    if found is None or first is None or first.start >= found.start:
+    if found is None or first is None or first[0].start >= found.start:
         return signature, signature_date
-    # an earlier block: its name, and its date on the same line or the next
-    name, _, date = first.text.rpartition(" ")
-    if name and _is_date_line(date):
-        name = name.rstrip()
-        return Line(first.start, first.start + len(name), name), Line(first.end - len(date), first.end, date)
-    following = next(line for line in layout.lines if line.start > first.start)
-    return first, following
+    return first
 
 
 def _find(layout: Layout) -> Landmarks:
