@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from ..record import Draft
 from ..text import DATE_ANY, DATE_RE, PAGE_DATE_RE, page_date, parse_int, resolve_date
-from .layout import Layout, Line
+from .layout import COMMITTEES, OFFICES, Layout, Line
 
 if TYPE_CHECKING:
     from .landmarks import Landmarks
@@ -461,10 +461,7 @@ def _round_spans(layout: Layout, draft: Draft, opening: re.Match[str] | None) ->
 
 # --- signature and page date -----------------------------------------------------
 
-_SIGNATURE_RE = re.compile(
-    r"^(?:中共|中国共产党)?[\u4e00-\u9fff()]{2,40}?"
-    r"(?:委员会|党委|党组|党工委|工委|市委|县委|区委|州委|旗委|省委|领导小组|领导小组办公室|巡察办|巡视办)$"
-)
+_SIGNATURE_RE = re.compile(rf"^(?:中共|中国共产党)?[\u4e00-\u9fff()]{{2,40}}?(?:{COMMITTEES}|{OFFICES})$")
 _SIGNED_DATE = (r"(?P<date>(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日"
                 r"|[一二][〇零○九][〇零○一二三四五六七八九]{2}\s*年\s*[一二三四五六七八九十]{1,2}\s*月\s*[一二三四五六七八九十]{1,3}\s*日)")
 _SIGNED_RE = re.compile(rf"(?P<sig>[^\s\d]{{2,40}}?)\s+{_SIGNED_DATE}")

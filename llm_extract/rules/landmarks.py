@@ -20,7 +20,7 @@ from ..text import DATE_RE
 from .contact import find_contact_line
 from .figures import find_summary
 from .header import find_opening, find_signature
-from .layout import Layout, Line
+from .layout import COMMITTEES, Layout, Line
 from .sections import find_findings
 
 
@@ -65,9 +65,7 @@ def landmarks_of(layout: Layout) -> Landmarks:
     return found  # type: ignore[return-value]
 
 
-_SIGNER = re.compile(
-    r"^(?:中共|中国共产党)?[\u4e00-\u9fff()]{2,40}?(?:委员会|党委|党组|党工委|工委|市委|县委|区委|州委|旗委|省委|盟委)$"
-)
+_SIGNER = re.compile(rf"^(?:中共|中国共产党)?[\u4e00-\u9fff()]{{2,40}}?(?:{COMMITTEES}|盟委)$")
 _YEAR_FIRST = re.compile(r"^(?:(?:19|20)\d{2}|[二〇零○]{4})")
 
 

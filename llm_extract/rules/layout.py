@@ -35,10 +35,14 @@ _CN = "一二三四五六七八九十"
 _MARKER = rf"(?:[{_CN}]{{1,3}}[、.]|\([{_CN}]{{1,3}}\)|\d{{1,2}}[.、](?!\d)|\(\d{{1,2}}\))"
 #: The words a heading of the genre ends with: a part on a state of things (整改情况) or what comes next.
 _HEADING_WORDS = r"(?:(?:整改|落实|进展|推进|工作|总体|基本)情况|工作打算|主要成效|整改成效)"
+#: The last words of a body that signs a notice: a party committee, or a leading group or inspection
+#: office (for the signature finders here and in the header; the landmarks' block finder takes the
+#: committees only, and 盟委 besides).
+COMMITTEES = r"委员会|党委|党组|党工委|工委|市委|县委|区委|州委|旗委|省委"
+OFFICES = r"领导小组|领导小组办公室|巡察办|巡视办"
 #: A signature run on after the notice's last sentence and before the page's footer: a party body's
 #: name, then a full date (。中共青峦县委2022年10月26日【打印本页】).
-_SIGNER = (r"(?:中共|中国共产党)[\u4e00-\u9fff()]{2,40}?"
-           r"(?:委员会|党委|党组|党工委|工委|市委|县委|区委|州委|旗委|省委|领导小组|领导小组办公室|巡察办|巡视办)")
+_SIGNER = rf"(?:中共|中国共产党)[\u4e00-\u9fff()]{{2,40}}?(?:{COMMITTEES}|{OFFICES})"
 _FULL_DATE = r"(?:19|20)\d{2}年?\d{1,2}月?\d{1,2}日"  # also as scraped without 年 and 月 (20241220日)
 #: Where a paragraph evidently starts inside a long line: a heading marker after a sentence end or a
 #: space (。一、 / 。(一) / 　二、 / 。1.), a sub-heading or first item right after its heading's words,
