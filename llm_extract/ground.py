@@ -35,7 +35,8 @@ from typing import Any, Iterator
 
 from .fields import BY_PATH, Kind, Region, of_kind, spec_of
 from .record import Draft, Extraction
-from .text import DATE_RE, MONEY_UNIT, NUMBER, fold, norm_text, parse_money, parse_number, resolve_date
+from .text import (DATE_RE, DAY_FIRST_RE, MONEY_UNIT, NUMBER, fold, norm_text, page_date, parse_money, parse_number,
+                   resolve_date)
 
 
 def find_quote(text: str, quote: str, near: int = 0) -> tuple[int, int] | None:
@@ -66,8 +67,6 @@ _TRIGGER_RES: dict[str, re.Pattern[str]] = {path: re.compile(words) for path, wo
 _TYPE_WORDS = {"follow_up": "回头看", "special": "专项", "mobile": "机动", "routine": "常规"}
 _NUMBER_RE = re.compile(NUMBER)
 _MONEY_RE = re.compile(rf"(?P<n>{NUMBER})\s*(?:余|多)?(?P<u>{MONEY_UNIT})")
-#: Day.month.year, as some page date lines write it (26.08.2016 22:04); DATE_RE reads every other form.
-DMY_RE = re.compile(r"(?<!\d)(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>(?:19|20)\d{2})(?!\d)")
 #: A bracketed addition to a name: (简称…), (原…), (以下简称…), (含…), a second name, a pinyin gloss.
 _BRACKETED = re.compile(r"\([^()]{0,40}\)|\[[^\[\]]{0,40}\]|【[^【】]{0,40}】|〔[^〔〕]{0,40}〕")
 MONEY_PATHS = of_kind(Kind.money)
@@ -134,11 +133,10 @@ def _dates_in(quote: str, year: int) -> Iterator[tuple[date | None, bool]]:
     """Every date the quote writes, a missing year read as ``year`` (or the year after)."""
     for m in DATE_RE.finditer(quote):
         yield resolve_date(m, date(year, 1, 1))
-    for m in DMY_RE.finditer(quote):
-        try:
-            yield date(int(m["y"]), int(m["m"]), int(m["d"])), True
-        except ValueError:
-            continue
+    for m in DAY_FIRST_RE.finditer(quote):  # 26.08.2016: DATE_RE reads every other form
+        day_first = page_date(m)
+        if day_first is not None:
+            yield day_first, True
 
 
 def _value_in_quote(path: str, value: Any, quote: str) -> bool:

@@ -198,10 +198,13 @@ def parse_date(text: str, anchor: date | None = None) -> date | None:
 
 #: A date as a page's date line writes it, with or without a label and a time:
 #: ``2022-08-04 06:51``, ``2022/8/4``, ``2022.08.04``, ``2022年8月4日``, or day first ``26.08.2016 22:04``.
+_DAY_FIRST = r"(?P<d2>\d{1,2})\.(?P<m2>\d{1,2})\.(?P<y2>(?:19|20)\d{2})"
 PAGE_DATE_RE = re.compile(
     r"(?<!\d)(?:(?P<y>(?:19|20)\d{2})\s*(?P<s>[-/.年])\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
-    r"|(?P<d2>\d{1,2})\.(?P<m2>\d{1,2})\.(?P<y2>(?:19|20)\d{2}))(?!\d)"
+    rf"|{_DAY_FIRST})(?!\d)"
 )
+#: Day first alone (26.08.2016), which :data:`DATE_RE` does not read: :func:`page_date` names its date.
+DAY_FIRST_RE = re.compile(rf"(?<!\d){_DAY_FIRST}(?!\d)")
 
 
 def page_date(match: re.Match[str]) -> date | None:

@@ -40,8 +40,9 @@ from llm_extract import rules
 from llm_extract.fields import Kind, of_kind
 from llm_extract.merge import grounding_regions, merge
 from llm_extract.score.scoring import evaluate
-from llm_extract.ground import DMY_RE, TRIGGERS, ground, without_brackets
-from llm_extract.text import DATE_RE, MONEY_UNIT, NUMBER, fold, parse_money, parse_number, resolve_date
+from llm_extract.ground import TRIGGERS, ground, without_brackets
+from llm_extract.text import (DATE_RE, DAY_FIRST_RE, MONEY_UNIT, NUMBER, fold, page_date, parse_money, parse_number,
+                              resolve_date)
 from support.fake_openai import ScriptedServer
 
 
@@ -189,8 +190,7 @@ def _date_quotes(t: _Text, path: str, want: date) -> list[Span]:
                 loose.append(m.span())
         if got is not None:
             anchor = got
-    exact += [m.span() for m in DMY_RE.finditer(t.folded)
-              if (int(m["y"]), int(m["m"]), int(m["d"])) == (want.year, want.month, want.day)]
+    exact += [m.span() for m in DAY_FIRST_RE.finditer(t.folded) if page_date(m) == want]
     if path == "publish_date":
         exact.reverse()
     return [(a, a + len(t.text[a:b].rstrip())) for a, b in exact + loose]  # DATE_RE takes trailing blanks
