@@ -176,7 +176,7 @@ def run_documents(paths: Iterable[str | Path], backend: Backend, out: Path, *, r
     another run has it); ``overwrite`` empties the output once the lock is held.
     """
     fingerprint = backend.fingerprint
-    workers = max(1, concurrency or getattr(backend, "concurrency", 1))
+    workers = _workers(backend, concurrency)
     out.parent.mkdir(parents=True, exist_ok=True)
     with output_lock(out):
         if overwrite and out.is_file():
@@ -200,6 +200,24 @@ def run_documents(paths: Iterable[str | Path], backend: Backend, out: Path, *, r
             _Loop(_Stages(backend, workers), workers, write).run(_todo(_items(paths, shard), state.done, summary,
                                                                        on_skip))
     return summary
+
+
+def extract_documents(paths: Iterable[str | Path], backend: Backend, on_result: Callable[[DocResult], None], *,
+                      concurrency: int | None = None) -> None:
+    """Extract every document of ``paths`` as a run does, with no output file: ``on_result`` as each ends.
+
+    The same loop as :func:`run_documents` (requests on threads, CPU steps on
+    lanes, ``concurrency``, by default the backend's, at a time), for an eval
+    that scores the records in memory.
+    """
+    workers = _workers(backend, concurrency)
+    _Loop(_Stages(backend, workers), workers, lambda result, _item, _sha: on_result(result)).run(
+        (item, None) for item in iter_documents(list(paths)))
+
+
+def _workers(backend: Backend, concurrency: int | None) -> int:
+    """Documents in flight: ``concurrency`` if given, else the backend's own."""
+    return max(1, concurrency or getattr(backend, "concurrency", 1) or 1)
 
 
 def _todo(items: Iterable[Item], done: set[str], summary: RunSummary,

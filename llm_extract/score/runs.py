@@ -3,22 +3,20 @@
 An eval score means something only with its provenance: a record that fell
 back to the rules backend scores the rules, not the model.  So the lines are
 read with their ``status`` and ``backend``, and an eval over a backend runs
-the documents concurrently, as ``extract`` does, reporting each as it ends.
+the documents through ``extract``'s own loop, reporting each as it ends.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..backends import Backend
-from ..documents import iter_documents
 from ..record import DocResult
-from ..run import extract_one
+from ..run import extract_documents
 
 if TYPE_CHECKING:  # scoring imports this module; the type alone is needed here
     from .scoring import EvalResult
@@ -92,15 +90,14 @@ def read_run(path: Path) -> Run:
 def run_backend(backend: Backend, paths: Iterable[str | Path], *, concurrency: int | None = None,
                 on_result: Callable[[DocResult], None] | None = None) -> Run:
     """Extract ``paths`` in memory, ``concurrency`` (default: the backend's) at a time; ``on_result`` per document."""
-    workers = max(1, concurrency or getattr(backend, "concurrency", 1) or 1)
     run = Run()
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(extract_one, backend, item) for item in iter_documents(list(paths))]
-        for future in as_completed(futures):
-            result = future.result()
-            run.add(result.to_line())
-            if on_result:
-                on_result(result)
+
+    def take(result: DocResult) -> None:
+        run.add(result.to_line())
+        if on_result:
+            on_result(result)
+
+    extract_documents(paths, backend, take, concurrency=concurrency)
     return run
 
 
