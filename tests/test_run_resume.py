@@ -102,3 +102,16 @@ def test_resume_drops_this_backends_lines_from_other_settings(tmp_path: Path) ->
     state = prepare_output(out, "s@new", retry_errors=False, backend="s")
     assert state.dropped_stale == 1 and state.done == set()
     assert _lines(out) == [other]
+
+
+def test_a_rewrite_keeps_the_kept_lines_byte_for_byte_between_dropped_ones(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    mine = [json.dumps({"doc": f"d{i}", "doc_sha256": f"{i:064x}", "run": "s@1", "backend": "s",
+                        "status": "error" if i % 3 == 1 else "ok"}, ensure_ascii=False) + "\n" for i in range(7)]
+    garbage = "not json at all\n"
+    text = mine[0] + mine[1] + garbage + mine[2] + mine[3] + mine[4] + garbage + mine[5] + mine[6]
+    out.write_text(text, encoding="utf-8")
+    state = prepare_output(out, "s@1", retry_errors=True, backend="s")
+    # the error lines (d1, d4) are redone, the lines that are not JSON go, the rest stay as written
+    assert out.read_text(encoding="utf-8") == mine[0] + mine[2] + mine[3] + mine[5] + mine[6]
+    assert state.cut_partial and len(state.done) == 5

@@ -83,6 +83,7 @@ def prepare_output(path: Path, fingerprint: str, retry_errors: bool, backend: st
         return state
     judge = _Judge(fingerprint, backend, retry_errors)
     good_end, rewrite = 0, False
+    kept: list[list[int]] = []  # byte ranges of the kept lines, neighbours joined: what a rewrite copies
     with path.open("rb") as handle:
         for end, raw in _lines(handle):
             line = _parse(raw)
@@ -90,12 +91,16 @@ def prepare_output(path: Path, fingerprint: str, retry_errors: bool, backend: st
                 if line is not None and line.get("run") == fingerprint:
                     state.done.add(line_key(str(line.get("doc")), line.get("doc_sha256")))
                     add_usage(state.usage, line)
+                if kept and kept[-1][1] == good_end:
+                    kept[-1][1] = end
+                else:
+                    kept.append([good_end, end])
             else:
                 rewrite = True
             good_end = end
         size = handle.seek(0, os.SEEK_END)
     if rewrite:
-        _rewrite(path, _Judge(fingerprint, backend, retry_errors))
+        _rewrite(path, kept)
     elif good_end < size:  # only a partial last line: cut it off in place
         state.cut_partial = True
         with path.open("r+b") as handle:
@@ -103,14 +108,22 @@ def prepare_output(path: Path, fingerprint: str, retry_errors: bool, backend: st
     return state
 
 
-def _rewrite(path: Path, judge: _Judge) -> None:
-    """Stream the kept lines to a temporary file beside ``path`` and put it in its place."""
+def _rewrite(path: Path, kept: list[list[int]]) -> None:
+    """Copy the kept byte ranges to a temporary file beside ``path`` and put it in its place.
+
+    The ranges come from the one pass that judged each line, so no line is parsed twice.
+    """
     tmp = path.with_name(path.name + ".tmp")
-    scratch = Resume()
     with path.open("rb") as src, tmp.open("wb") as dst:
-        for _, raw in _lines(src):
-            if judge.keeps(_parse(raw), scratch):
-                dst.write(raw)
+        for start, end in kept:
+            src.seek(start)
+            left = end - start
+            while left > 0:
+                chunk = src.read(min(left, 1 << 20))
+                if not chunk:
+                    break
+                dst.write(chunk)
+                left -= len(chunk)
         dst.flush()
         os.fsync(dst.fileno())
     os.replace(tmp, path)
