@@ -268,22 +268,29 @@ def _jsonl_documents(path: Path) -> Iterator[Document | BadInput]:
         return
     with handle:
         for lineno, raw in enumerate(handle, 1):
-            source = f"{path}:{lineno}"
-            if not raw.strip():
-                continue
-            try:
-                obj = json.loads(raw.decode("utf-8-sig"))
-                if not isinstance(obj, dict):
-                    raise InputError("line is not a JSON object")
-                doc_id = str(obj.get("id") if obj.get("id") is not None else f"{path.stem}:{lineno}")
-                text = obj.get("text")
-                if not isinstance(text, str):
-                    raise InputError('no "text" string in the object')
-                if looks_like_html(text):
-                    text = html_to_text(text)
-                yield Document(id=doc_id, text=text, source=source)
-            except (ValueError, UnicodeDecodeError) as exc:
-                yield BadInput(id=f"{path.stem}:{lineno}", source=source, error=f"bad JSONL line: {exc}")
+            item = _jsonl_line(path, lineno, raw)
+            if item is not None:
+                yield item
+
+
+def _jsonl_line(path: Path, lineno: int, raw: bytes) -> Document | BadInput | None:
+    """Line ``lineno`` of a JSONL input as a document (``None`` for a blank line)."""
+    source = f"{path}:{lineno}"
+    if not raw.strip():
+        return None
+    try:
+        obj = json.loads(raw.decode("utf-8-sig"))
+        if not isinstance(obj, dict):
+            raise InputError("line is not a JSON object")
+        doc_id = str(obj.get("id") if obj.get("id") is not None else f"{path.stem}:{lineno}")
+        text = obj.get("text")
+        if not isinstance(text, str):
+            raise InputError('no "text" string in the object')
+        if looks_like_html(text):
+            text = html_to_text(text)
+        return Document(id=doc_id, text=text, source=source)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return BadInput(id=f"{path.stem}:{lineno}", source=source, error=f"bad JSONL line: {exc}")
 
 
 def iter_documents(paths: list[str | Path]) -> Iterator[Document | BadInput]:
@@ -416,17 +423,53 @@ def _bad_name(path: Path, doc_id: str) -> BadInput:
                     error="file name is not valid UTF-8; rename it (e.g. convmv -f gbk -t utf-8) to read it")
 
 
-def text_of_source(source: str | None) -> str | None:
-    """The text as read of an output line's ``source`` (a file, or ``file.jsonl:LINE``), else ``None``."""
-    if not source:
-        return None
-    path, _, lineno = source.rpartition(":")
-    if path.endswith(".jsonl") and lineno.isdigit():
-        for item in _jsonl_documents(Path(path)):
-            if isinstance(item, Document) and item.source == source:
-                return item.text
-        return None
+class SourceTexts:
+    """The texts of output lines' ``source`` (a file, or ``file.jsonl:LINE``), as the run read them.
+
+    One per pass over many lines (a review, an eval's contexts): each JSONL
+    input is indexed once, by where its lines start, and each line then read
+    on its own, rather than the file scanned from the top for every line.
+    """
+
+    def __init__(self) -> None:
+        self._starts: dict[str, list[int] | None] = {}
+
+    def __call__(self, source: str | None) -> str | None:
+        """The text of ``source``, else ``None`` (gone, unreadable, not a document)."""
+        if not source:
+            return None
+        path, _, lineno = source.rpartition(":")
+        if path.endswith(".jsonl") and lineno.isdigit():
+            item = self._jsonl_item(path, int(lineno))
+            return item.text if isinstance(item, Document) and item.source == source else None
+        try:
+            return read_file(Path(source)).text
+        except InputError:
+            return None
+
+    def _jsonl_item(self, path: str, lineno: int) -> Document | BadInput | None:
+        if path not in self._starts:
+            self._starts[path] = _line_starts(Path(path))
+        starts = self._starts[path]
+        if starts is None or not 1 <= lineno <= len(starts):
+            return None
+        try:
+            with Path(path).open("rb") as handle:
+                handle.seek(starts[lineno - 1])
+                raw = handle.readline()
+        except OSError:
+            return None
+        return _jsonl_line(Path(path), lineno, raw)
+
+
+def _line_starts(path: Path) -> list[int] | None:
+    """Where each line of ``path`` starts (in bytes), ``None`` when it cannot be read."""
+    starts, at = [], 0
     try:
-        return read_file(Path(source)).text
-    except InputError:
+        with path.open("rb") as handle:
+            for raw in handle:
+                starts.append(at)
+                at += len(raw)
+    except OSError:
         return None
+    return starts

@@ -107,3 +107,23 @@ def test_html_reading_stays_linear_on_generated_hostile_pages(pieces: list[str],
     text = html_to_text(page)
     assert time.monotonic() - started < 2.0, f"{len(page):,} characters took too long"
     assert "<script>" not in text or "<![CDATA[" in page
+
+
+def test_source_texts_read_each_jsonl_line_as_the_run_read_it(tmp_path: Path) -> None:
+    from llm_extract.documents import SourceTexts
+
+    path = tmp_path / "batch.jsonl"
+    lines = [json.dumps({"id": "a", "text": "第一篇 巡视整改"}, ensure_ascii=False), "",
+             json.dumps({"id": "b", "text": "<p>第二篇</p><p>整改</p>"}, ensure_ascii=False), "not json",
+             json.dumps({"text": "第三篇"}, ensure_ascii=False)]
+    path.write_bytes(("\ufeff" + "\n".join(lines) + "\n").encode("utf-8"))
+    text_of = SourceTexts()
+    read = {item.source: item for item in iter_documents([path])}
+    for lineno in range(1, len(lines) + 3):  # past the end too
+        source = f"{path}:{lineno}"
+        item = read.get(source)
+        assert text_of(source) == (item.text if isinstance(item, Document) else None), source
+    assert text_of(f"{tmp_path / 'gone.jsonl'}:1") is None and text_of(None) is None
+    notice = tmp_path / "one.txt"
+    notice.write_text("巡察整改", encoding="utf-8")
+    assert text_of(str(notice)) == "巡察整改"

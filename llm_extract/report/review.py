@@ -15,7 +15,7 @@ from html import escape
 from pathlib import Path
 from typing import Any, Callable, Iterable, NamedTuple
 
-from ..documents import text_of_source
+from ..documents import SourceTexts
 from ..fields import FIELDS, spec_of
 from ..score.scoring import score_document
 from .pages import _page, _value
@@ -183,9 +183,10 @@ def write_review(lines: Iterable[dict[str, Any]], out: Path, gold: dict[str, dic
     """Write the pages for every output line (:func:`~llm_extract.score.runs.output_lines`) into ``out``; returns how many."""
     out.mkdir(parents=True, exist_ok=True)
     entries = []
+    text_of = SourceTexts()
     for line in lines:
         doc = str(line.get("doc"))
-        text = text_of_source(line.get("source"))
+        text = text_of(line.get("source"))
         if text is None:
             warn(f"{doc}: its text ({line.get('source')}) cannot be read; page shows the record only")
             text = ""

@@ -154,14 +154,14 @@ def attach_context(result: EvalResult, run: Run, texts: dict[str, str] | None = 
 
     Texts come from ``texts`` by document, else from the line's ``source``.
     """
-    from ..documents import text_of_source
+    from ..documents import SourceTexts
 
-    cache = dict(texts or {})
+    cache, text_of = dict(texts or {}), SourceTexts()
     for doc in result.documents:
         for diff in doc.differences:
             span = (run.evidence.get(doc.doc) or {}).get(diff.field)
             if not span:
                 continue
             if doc.doc not in cache:
-                cache[doc.doc] = text_of_source(run.source.get(doc.doc)) or ""
+                cache[doc.doc] = text_of(run.source.get(doc.doc)) or ""
             diff.context = quote_in_context(cache[doc.doc], span, width)
