@@ -59,6 +59,41 @@ def test_a_lane_whose_worker_was_killed_does_its_documents_steps_here_and_takes_
     assert all(lanes.desk().index == other.index for _ in range(3))
 
 
+def test_closing_the_lanes_releases_the_queues_of_a_lane_whose_worker_died(lanes: Lanes) -> None:
+    # a run that exits without finalizers (Ctrl-C) must not leave a queue's semaphore behind, or
+    # multiprocessing's resource tracker warns of a leak; a lane whose worker died was not shut down
+    queues = [lane.pool._result_queue for lane in lanes.lanes]
+    doomed = lanes.desk()
+    os.kill(doomed.call(os.getpid), signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and lanes.lanes[doomed.index].pool is not None:
+        doomed.call(os.getpid)  # the lane learns its process is gone
+        time.sleep(0.05)
+    assert lanes.lanes[doomed.index].pool is None
+    lanes.close()
+    assert all(queue._reader.closed for queue in queues)
+
+
+def test_a_step_for_a_lane_shut_down_under_it_runs_here_rather_than_waiting_for_ever(lanes: Lanes) -> None:
+    from llm_extract.run.lanes import LaneDesk
+
+    lanes.lanes[0].made.shutdown(wait=True)  # as Ctrl-C does while request threads still hand steps over
+    desk = LaneDesk(lanes, 0)
+    assert desk.call(os.getpid) == os.getpid() and lanes.lanes[0].pool is None
+
+
+def test_ctrl_c_ends_the_lanes_even_when_a_worker_died_half_way_through_sending_a_result(lanes: Lanes) -> None:
+    import struct
+    import threading
+
+    # what a worker ended in the middle of writing its answer leaves: a message's length, a few of its bytes
+    lanes.lanes[0].made._result_queue._writer._send(struct.pack("!i", 100) + b"0123456789")
+    stopping = threading.Thread(target=lanes.stop, daemon=True)
+    stopping.start()
+    stopping.join(timeout=60)
+    assert not stopping.is_alive()  # it returned, rather than waiting for the other 90 bytes for ever
+
+
 def _sleep_then_clock(seconds: float) -> float:
     time.sleep(seconds)
     return time.monotonic()

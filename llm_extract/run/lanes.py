@@ -78,8 +78,9 @@ class _Lane:
     """One worker process and its queue of steps, the most urgent first."""
 
     def __init__(self, module: str) -> None:
-        self.pool: ProcessPoolExecutor | None = _process()
-        self.ready = self.pool.submit(_warm, module)  # done once the process has started and imported
+        self.made = _process()  # kept after its process dies, so closing the lane always shuts it down
+        self.pool: ProcessPoolExecutor | None = self.made  # None once the process has died
+        self.ready = self.made.submit(_warm, module)  # done once the process has started and imported
         self.queue: list[tuple[int, int, Callable[..., Any], tuple[Any, ...], Future[Any]]] = []
         self.running = 0
         self.count = 0
@@ -104,8 +105,8 @@ class _Lane:
                 continue
             try:
                 inner = self.pool.submit(fn, *args)
-            except BrokenProcessPool as exc:
-                future.set_exception(exc)
+            except (BrokenProcessPool, RuntimeError) as exc:  # RuntimeError: shut down under us (Ctrl-C)
+                future.set_exception(exc if isinstance(exc, BrokenProcessPool) else BrokenProcessPool(str(exc)))
                 self._broken()
                 return
             self.running += 1
@@ -125,27 +126,52 @@ class _Lane:
                 self._feed()
 
     def _broken(self) -> None:
-        """The process died: every step still queued fails as it would have (its caller does it here)."""
-        pool, self.pool = self.pool, None
+        """The process died: every step still queued fails as it would have (its caller does it here).
+
+        The pool itself is shut down when the lane is closed, waiting, so its
+        queues (and their semaphores) are released before the run exits.
+        """
+        self.pool = None
         for *_, future in self.queue:
             if future.set_running_or_notify_cancel():
                 future.set_exception(BrokenProcessPool("the lane's worker process died"))
         self.queue.clear()
-        if pool is not None:
-            threading.Thread(target=pool.shutdown, kwargs={"wait": False, "cancel_futures": True}).start()
 
-    def terminate(self) -> None:
-        for proc in list((getattr(self.pool, "_processes", None) or {}).values()):
+    def stop(self) -> None:
+        """Ctrl-C: end the worker process now, and release the pool's queues without waiting on it for ever.
+
+        A worker ended while it was writing a result leaves the pool's
+        manager thread waiting for the rest of that message, so a plain
+        ``shutdown(wait=True)`` could hang the interrupted run.  Closing this
+        process's end of the result pipe gives that wait its end of file; the
+        queue is then closed here, so its semaphore is released before the
+        run exits without finalizers.  (Reaches into the pool's own fields:
+        the standard library offers no shutdown for a pool it just killed.)
+        """
+        processes = list((getattr(self.made, "_processes", None) or {}).values())
+        manager, results = self.made._executor_manager_thread, self.made._result_queue
+        for proc in processes:
             proc.terminate()
-
-    def close(self, wait: bool) -> None:
         with self.lock:
-            pool, self.pool = self.pool, None
+            self.pool = None
             for *_, future in self.queue:
                 future.cancel()
             self.queue.clear()
-        if pool is not None:
-            pool.shutdown(wait=wait, cancel_futures=not wait)
+        self.made.shutdown(wait=False, cancel_futures=True)
+        if results is not None:
+            results._writer.close()
+        if manager is not None:
+            manager.join(timeout=10)
+        if results is not None:
+            results.close()
+
+    def close(self, wait: bool) -> None:
+        with self.lock:
+            self.pool = None
+            for *_, future in self.queue:
+                future.cancel()
+            self.queue.clear()
+        self.made.shutdown(wait=wait, cancel_futures=not wait)
 
 
 class Lanes:
@@ -182,8 +208,7 @@ class Lanes:
     def stop(self) -> None:
         """Ctrl-C: end the worker processes at once, nothing queued starts."""
         for lane in self.lanes:
-            lane.terminate()
-        self.close(wait=True)
+            lane.stop()
 
     def close(self, wait: bool = True) -> None:
         for lane in self.lanes:
