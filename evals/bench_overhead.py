@@ -25,6 +25,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+SORT = "tottime"
 sys.path.insert(0, str(ROOT / "tests"))
 
 SERVER = """
@@ -111,7 +112,7 @@ def _timed(fn, n: int, rounds: int, profile: bool) -> list[float]:  # noqa: ANN0
     if profile:
         prof = cProfile.Profile()
         prof.runcall(fn)
-        pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(25)
+        pstats.Stats(prof, stream=sys.stderr).sort_stats(SORT).print_stats(45)
     return times
 
 

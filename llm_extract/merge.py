@@ -72,6 +72,7 @@ that paragraph is only the rules' fallback (``summary_in_place`` false).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from .fields import Kind, Region, spec_of
@@ -342,7 +343,8 @@ def merge(reading: Reading, model_ex: Extraction | None) -> tuple[Extraction, di
 def _merge_list(key: str, m: _Merger) -> None:
     """Phones, emails: the model's list when all of it is grounded where the field is stated, else the rules'."""
     def spans(ex: Extraction) -> list[Span]:
-        return [s for p, s in sorted(ex.evidence.items(), key=lambda kv: _order(kv[0])) if p.startswith(key + ".")]
+        mine = [(p, s) for p, s in ex.evidence.items() if p.startswith(key + ".")]
+        return [s for _, s in sorted(mine, key=lambda kv: _order(kv[0]))]
 
     r, model = spans(m.rules_ex), spans(m.model_ex)
     region = m.regions.region(key)
@@ -375,9 +377,9 @@ def _merge_sections(m: _Merger) -> None:
         m.sources["sections"] = "model:null"
         return
     chosen = model_ex if use_model else rules_ex
-    for path, span in sorted(chosen.evidence.items(), key=lambda kv: _order(kv[0])):
-        if path.startswith("sections."):
-            m.draft.put(path, span.quote, span.start, span.end)
+    mine = [(p, s) for p, s in chosen.evidence.items() if p.startswith("sections.")]
+    for path, span in sorted(mine, key=lambda kv: _order(kv[0])):
+        m.draft.put(path, span.quote, span.start, span.end)
     record = chosen.record_json()
     for i, section in enumerate(record["sections"]):
         if not section["items"] and m.draft.data.get("sections") and i < len(m.draft.data["sections"]):
@@ -405,5 +407,8 @@ def _field_key(path: str) -> str:
     return path
 
 
+@lru_cache(maxsize=4096)
 def _order(path: str) -> tuple[Any, ...]:
+    """A path's place in document order (``sections.10`` after ``sections.9``); the same few hundred
+    paths recur in every record, so each is split once."""
     return tuple(int(p) if p.isdigit() else p for p in path.split("."))

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Callable
 
 import cn2an
@@ -64,6 +65,23 @@ def fold(text: str) -> str:
     """
     if text.isascii():
         return text
+    if len(text) >= _WHOLE_TEXT:
+        return _fold_whole(text)
+    return text.translate(_FOLD)
+
+
+#: Texts this long are whole documents (or large parts of them), folded by several steps in turn.
+_WHOLE_TEXT = 1024
+
+
+@lru_cache(maxsize=8)
+def _fold_whole(text: str) -> str:
+    """A document's fold, kept for the next step that asks: the not-a-notice check, the layout and
+    grounding each fold the same text, and folding costs ~65 ns a character (0.5 ms for 7,800).
+
+    A few entries cover the documents one process has in hand at once (a
+    worker lane holds two at a time).
+    """
     return text.translate(_FOLD)
 
 

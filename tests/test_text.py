@@ -74,6 +74,13 @@ def test_fold_turns_full_width_punctuation_to_ascii() -> None:
     assert fold("（一）联系电话：０５７９") == "(一)联系电话:0579"
 
 
+def test_a_whole_document_is_folded_once_for_every_step_that_asks() -> None:
+    notice = "巡察组反馈意见：（一）整改落实不到位。" * 200
+    folded = fold(notice)
+    assert folded == "".join(fold(ch) for ch in notice)
+    assert fold(notice) is folded  # the layout, the not-a-notice check and grounding share one fold
+
+
 @pytest.mark.parametrize("raw, value", [
     ("发布日期: 2022-08-04", date(2022, 8, 4)), ("时间:2022-09-21 17:21", date(2022, 9, 21)),
     ("2022/8/4", date(2022, 8, 4)), ("2022.08.04", date(2022, 8, 4)), ("2022年8月4日", date(2022, 8, 4)),
