@@ -14,7 +14,6 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Callable
 
-import cn2an
 
 CN_DIGITS = "〇零一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟"
 #: A number as notices write it: Arabic (with thousands separators or a
@@ -100,10 +99,81 @@ def parse_number(raw: str) -> Decimal | None:
     s = s.replace("两", "二")
     if re.fullmatch(r"[〇零一二三四五六七八九]{2,}", s):  # digit-by-digit: 二〇二二
         return Decimal("".join(str("〇一二三四五六七八九".index(c) if c != "零" else 0) for c in s))
+    plain = chinese_integer(s)
+    if plain is not None:
+        return Decimal(plain)
+    import cn2an  # the rare loose form (一百五, 一万五): its import costs each process 0.13 s
+
     try:
         return Decimal(str(cn2an.cn2an(s, "smart")))
     except (ValueError, KeyError, IndexError, TypeError):
         return None
+
+
+_CN_DIGIT = {c: i for i, c in enumerate("零一二三四五六七八九")} | {c: i + 1 for i, c in enumerate("壹贰叁肆伍陆柒捌玖")}
+_CN_UNIT = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000}
+_CN_BIG = (("亿", 10**8), ("万", 10**4))
+
+
+def chinese_integer(s: str) -> int | None:
+    """A Chinese numeral in its written standard form (一百一十六, 十二, 三千零五, 一亿二千万); else ``None``.
+
+    Only the standard forms, where each unit is named once, in falling order,
+    and 零 stands exactly where a place is skipped.  What it refuses, loose
+    speech (一百五 for 150) or nonsense (十十), is left to ``cn2an``, which
+    reads loose forms too; for every form read here both give the same number
+    (a test compares them over every string of up to three numeral characters).
+    """
+    if s in ("零", "〇"):
+        return 0
+    return _cn_number(s, _CN_BIG, first=True)
+
+
+def _cn_number(s: str, bigs: tuple[tuple[str, int], ...], first: bool) -> int | None:
+    for i, (word, size) in enumerate(bigs):
+        if word not in s:
+            continue
+        high, _, low = s.partition(word)
+        if word in low:
+            return None
+        top = _cn_number(high, bigs[i + 1:], first) if high else None
+        if not top:
+            return None
+        if not low:
+            return top * size
+        skipped = low.startswith("零")
+        rest = _cn_number(low[1:] if skipped else low, bigs[i + 1:], first=False)
+        if not rest or skipped != (rest < size // 10):
+            return None
+        return top * size + rest
+    return _cn_section(s, first)
+
+
+def _cn_section(s: str, first: bool) -> int | None:
+    """A number below 万: digit-unit pairs (十 alone may open the whole numeral), then a units digit."""
+    value, last, skipped, at = 0, 10_000, False, 0
+    while at < len(s):
+        ch = s[at]
+        if ch == "零":
+            if value == 0 or skipped:
+                return None
+            skipped, at = True, at + 1
+            continue
+        unit = _CN_UNIT.get(s[at + 1]) if at + 1 < len(s) else None
+        if ch in ("十", "拾") and at == 0 and first:
+            digit, unit, at = 1, 10, at - 1
+        elif not _CN_DIGIT.get(ch):
+            return None
+        else:
+            digit = _CN_DIGIT[ch]
+        if unit is None:  # the units digit ends the numeral, right after 十 or after a 零
+            if at + 1 != len(s) or (value and not (last == 10 and not skipped or skipped and last >= 100)):
+                return None
+            return value + digit
+        if unit >= last or (value and skipped != (last // unit >= 100)):
+            return None
+        value, last, skipped, at = value + digit * unit, unit, False, at + 2
+    return value if value and not skipped else None
 
 
 def parse_int(raw: str) -> int | None:

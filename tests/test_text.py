@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+import subprocess
+import sys
 from datetime import date, timedelta
 
 import pytest
 from hypothesis import given, strategies as st
 
-from llm_extract.text import fold, parse_date, parse_int, parse_money, parse_page_date
+from llm_extract.text import CN_DIGITS, chinese_integer, fold, parse_date, parse_int, parse_money, parse_page_date
 
 
 @pytest.mark.parametrize("raw, value", [
@@ -41,6 +44,51 @@ def test_chinese_numerals_round_trip(n: int) -> None:
     import cn2an
 
     assert parse_int(cn2an.an2cn(n)) == n
+
+
+def test_standard_chinese_numerals_read_as_cn2an_reads_them() -> None:
+    """Every string of up to three numeral characters the own reader accepts, cn2an reads the same.
+
+    (Checked once over every string of up to five characters; three keep the test quick.)
+    """
+    import cn2an
+
+    def cn2an_reads(s: str) -> int | None:
+        try:
+            return cn2an.cn2an(s, "smart")
+        except ValueError:
+            return None
+
+    alphabet = CN_DIGITS.replace("两", "")
+    accepted = 0
+    for k in (1, 2, 3):
+        for chars in itertools.product(alphabet, repeat=k):
+            s = "".join(chars)
+            value = chinese_integer(s)
+            if value is not None:
+                accepted += 1
+                assert cn2an_reads(s) == value, s
+    assert accepted > 300  # 一 … 九百九十, 十万, 三千万, …: not a reader that refuses everything
+
+
+@pytest.mark.parametrize("raw, value", [("一百一十六", 116), ("十二", 12), ("三千零五", 3005), ("一亿零五百万", 105_000_000),
+                                        ("壹佰贰拾", 120), ("零", 0)])
+def test_standard_forms_are_read_without_cn2an(raw: str, value: int) -> None:
+    assert chinese_integer(raw) == value
+
+
+@pytest.mark.parametrize("raw, value", [("一百五", 150), ("一万五", 15000), ("三千二", 3200)])
+def test_loose_spoken_forms_still_read_through_cn2an(raw: str, value: int) -> None:
+    assert chinese_integer(raw) is None
+    assert parse_int(raw) == value
+
+
+def test_reading_standard_numerals_does_not_import_cn2an() -> None:
+    """A worker process reads 二十三 and 一百零五 without paying cn2an's 0.13 s import."""
+    code = ("import sys; from llm_extract.text import parse_int; "
+            "assert parse_int('一百零五') == 105 and parse_int('二十三') == 23; print('cn2an' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_full_dates_and_dates_that_take_the_preceding_year() -> None:
