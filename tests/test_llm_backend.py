@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import time
 
 import pytest
@@ -53,6 +55,16 @@ def test_a_faithful_model_in_every_mode(doc: Document, mode: str) -> None:
         assert srv.requests[0]["tools"]
     if mode == "json_schema":
         assert srv.requests[0]["response_format"]["type"] == "json_schema"
+
+
+def test_instructors_handlers_are_loaded_with_the_backend_not_by_the_first_requests() -> None:
+    """instructor imports its OpenAI handlers (and requests, urllib3: ~90 ms) on the first call;
+    a run's first requests would all wait for that import before any was sent."""
+    code = ("import sys; from llm_extract.config import BackendConfig; from llm_extract.llm.backend import LLMBackend; "
+            "LLMBackend(BackendConfig(name='b', base_url='http://127.0.0.1:9', model='m')); "
+            "print('instructor.v2.providers.openai.handlers' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"
 
 
 def test_500s_are_retried_and_never_shown_to_the_model(doc: Document) -> None:

@@ -33,7 +33,7 @@ from . import steps
 from .answer import LLMNotice, Verify, parse_loose, prune_to_schema, source_text
 from .cache import AnswerCache
 from .prompts import Prompt, load_prompt
-from .request import INSTRUCTOR_MODES, request_kwargs
+from .request import INSTRUCTOR_MODES, load_handlers, request_kwargs
 from .tail import Asked, finish
 from .transport import CallStats, RateLimiter, Transport, api_key, clip, collecting, is_transient, make_client, redact
 
@@ -60,6 +60,7 @@ class LLMBackend:
                                    retry_budget=cfg.retry_budget, secrets=self._secrets)
         self._create = instructor.patch(create=self.transport.create, mode=INSTRUCTOR_MODES[cfg.mode])
         LLMNotice.model_json_schema()  # built now, not by the first requests of a run all at once
+        load_handlers(cfg.mode)
         self.cache: AnswerCache | None = None
         self.concurrency = max(1, cfg.concurrency)
         self._fingerprint: str | None = None

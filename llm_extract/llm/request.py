@@ -14,6 +14,8 @@ from typing import Any
 import instructor
 from instructor.core.exceptions import InstructorRetryException
 from instructor.v2.core import patch as _instructor_patch
+from instructor.v2.core.providers import Provider
+from instructor.v2.core.registry import mode_registry
 from instructor.v2.validation import async_validators as _async_validators
 
 from ..config import BackendConfig
@@ -53,6 +55,16 @@ def _scan_once(response_model: Any) -> None:
 _SCANNED: list[type] = []
 _async_validators.reject_async_validators = _scan_once  # looked up at call time by instructor's v2 core
 _instructor_patch.reject_async_validators = _scan_once  # imported by name when patch.py loaded
+
+
+def load_handlers(mode: str) -> None:
+    """Load instructor's handlers for ``mode`` now, rather than in the first request.
+
+    instructor imports a mode's handlers (and with them ``requests`` and
+    ``urllib3``, ~90 ms) on the first ``create``; the first requests of a
+    run would all wait on that import before any is sent.
+    """
+    mode_registry.get_handlers(Provider.OPENAI, INSTRUCTOR_MODES[mode])
 
 
 def request_kwargs(cfg: BackendConfig, prompt: Prompt, excerpt: str) -> dict[str, Any]:
