@@ -10,7 +10,11 @@ runs the peer: bare instructor + openai on C threads, the same documents,
 prompt and response model, no grounding or rules, the floor a threaded
 client reaches on this machine (``--no-peer`` skips it).  Usage:
 
-    python evals/bench_concurrency.py [--docs 256] [--delays 1,3] [--levels 8,32,64] [--no-peer]
+    python evals/bench_concurrency.py [--docs 256] [--delays 1,3] [--levels 8,32,64] [--no-peer] [--repeat N]
+
+On a shared 2-core machine one run's ratio moves by ±0.05 at C = 64 from
+one run to the next (the peer's too); ``--repeat N`` runs each level N times,
+the project and the peer in turn, and ends with each one's median and range.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -48,7 +53,9 @@ def main() -> None:
     parser.add_argument("--delays", default="1,3", help="seconds the server takes to answer, comma-separated")
     parser.add_argument("--levels", default="8,32,64", help="concurrency levels, comma-separated")
     parser.add_argument("--no-peer", action="store_true", help="skip bare instructor + openai at each level")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each level (the summary gives medians)")
     args = parser.parse_args()
+    ratios: dict[tuple[float, int, str], list[float]] = {}
     text = (ROOT / "notices" / "002_3560743218ed87cc.txt").read_text(encoding="utf-8")
     print(f"{args.docs} documents, {os.cpu_count()} cores; ratio = wall / (documents × delay / C)")
     with tempfile.TemporaryDirectory() as tmp:
@@ -59,25 +66,32 @@ def main() -> None:
         for delay in (float(x) for x in args.delays.split(",")):
             server, base_url = start_server(faithful_answer(text), delay, tmpdir)
             try:
-                for c in (int(x) for x in args.levels.split(",")):
+                for run, c in enumerate(int(x) for x in args.levels.split(",") for _ in range(args.repeat)):
                     backend = LLMBackend(BackendConfig(name=f"bench{c}", base_url=base_url, model="bench",
                                                        concurrency=c, timeout=120))
-                    out = tmpdir / f"out-{delay}-{c}.jsonl"
+                    out = tmpdir / f"out-{delay}-{c}-{run}.jsonl"  # a new file each time: an old one would be resumed
                     cpu, kids, t = time.process_time(), _children_cpu(), time.perf_counter()
                     summary = run_documents([src], backend, out, concurrency=c)
                     wall, own, workers = time.perf_counter() - t, time.process_time() - cpu, _children_cpu() - kids
                     ideal = args.docs * delay / c
+                    ratios.setdefault((delay, c, "project"), []).append(wall / ideal)
                     print(f"delay {delay:.0f} s  C={c:>2}: wall {wall:6.2f} s, ideal {ideal:6.2f} s, "
                           f"ratio {wall / ideal:.3f}; client CPU {(own + workers) / args.docs * 1000:.1f} ms/doc "
                           f"(main process {own / args.docs * 1000:.1f}, workers "
                           f"{workers / args.docs * 1000:.1f}); statuses {dict(summary.counts)}", flush=True)
                     if not args.no_peer:
                         wall, cpu = _peer(base_url, src, c)
+                        ratios.setdefault((delay, c, "peer"), []).append(wall / ideal)
                         print(f"{'':13}peer: wall {wall:6.2f} s, ratio {wall / ideal:.3f}; "
                               f"CPU {cpu / args.docs * 1000:.1f} ms/doc", flush=True)
             finally:
                 server.kill()
                 server.wait()
+    if args.repeat > 1:
+        print(f"medians over {args.repeat} runs (range):")
+        for (delay, c, who), got in ratios.items():
+            print(f"delay {delay:.0f} s  C={c:>2} {who:>7}: ratio {statistics.median(got):.3f} "
+                  f"({min(got):.3f}-{max(got):.3f})")
 
 
 def _peer(base_url: str, src: Path, c: int) -> tuple[float, float]:
