@@ -16,8 +16,9 @@ def test_the_reading_done_ahead_is_the_one_verify_and_the_tail_use_and_the_tail_
     text = TEXT + "\n(steps 1)"
     steps.read_ahead(text)
     ahead = steps._HELD[text]
-    grounded, errors = steps.verify(text, faithful_answer(text))
-    assert errors == [] and steps._HELD[text] is ahead
+    assert steps.verify(text, faithful_answer(text)) == [] and steps._HELD[text] is ahead
+    grounded = steps.grounding_for(text, faithful_answer(text))
+    assert grounded is not None and steps.grounding_for(text, faithful_answer(text)) is None  # taken once
     assert steps.reading_for(text) is ahead and text not in steps._HELD
     again = steps.reading_for(text)  # not held any more: read anew, the same record
     assert again is not ahead and again.extraction.record_json() == ahead.extraction.record_json()
@@ -25,12 +26,21 @@ def test_the_reading_done_ahead_is_the_one_verify_and_the_tail_use_and_the_tail_
         settle(again, faithful_answer(text))[0].record_json()
 
 
+def test_a_held_grounding_serves_only_the_answer_it_was_made_for() -> None:
+    text = TEXT + "\n(steps 2)"
+    assert steps.verify(text, faithful_answer(text)) == []
+    other = faithful_answer(text)
+    other["outcomes"]["admonishment"] = None
+    assert steps.grounding_for(text, other) is None  # the tail grounds this one itself
+    steps.reading_for(text)
+
+
 def test_verify_refuses_what_the_merge_would_refuse_and_says_why() -> None:
     answer = faithful_answer(TEXT)
     answer["outcomes"]["party_discipline"] = {"value": 999, "quote": "给予党纪处分999人"}
-    grounded, errors = steps.verify(TEXT, answer)
+    errors = steps.verify(TEXT, answer)
     assert any("给予党纪处分999人" in why and "does not occur" in why for why in errors)
-    assert grounded.record_json()["outcomes"]["party_discipline"] is None
+    assert steps.grounding_for(TEXT, answer) is None  # nothing held for an answer that goes back
 
 
 def test_readings_no_tail_came_for_are_evicted_oldest_first(monkeypatch) -> None:  # noqa: ANN001

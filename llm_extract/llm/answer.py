@@ -7,7 +7,7 @@ so what fails grounding goes back to the model as an error to fix.  The
 source text reaches the validator through a context variable (a
 :class:`Check`): instructor's own ``context`` argument would also render the
 messages as Jinja templates, which a notice containing ``{{`` must not be.
-The check grounds at the document's desk (:mod:`.steps`) and keeps what
+The check grounds at the document's desk (:mod:`.steps`), which keeps what
 the accepted answer grounded to, so the tail does not ground the same
 answer a second time.
 """
@@ -27,7 +27,6 @@ from typing import Any, Callable, Iterator, Optional, get_args, get_origin
 from instructor.v2.core.function_calls import ResponseSchema
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
-from ..record import Extraction
 from ..schema import InspectionType, Notice, Section
 from .steps import verify
 
@@ -35,7 +34,7 @@ _SCHEMA_JSON: dict[type, str] = {}
 _SCHEMA_LOCK = threading.Lock()
 
 
-Verify = Callable[[dict[str, Any]], tuple[Extraction, list[str]]]
+Verify = Callable[[dict[str, Any]], list[str]]
 
 
 @dataclass
@@ -44,15 +43,14 @@ class Check:
 
     ``verify`` grounds an answer (as JSON) against the document, at the
     document's desk (in a run, the worker process that holds its rules'
-    reading); after an answer passes, ``passed`` is that answer, ``answer``
-    its JSON and ``grounded`` what it grounded to, which the tail takes
-    instead of grounding it again.
+    reading, and then the grounding of the answer that passes, for the
+    tail); after an answer passes, ``passed`` is that answer and ``answer``
+    its JSON.
     """
 
     verify: Verify
     passed: object | None = None
     answer: dict[str, Any] | None = None
-    grounded: Extraction | None = None
 
 
 SOURCE: ContextVar[Check | None] = ContextVar("llm_extract_source", default=None)
@@ -152,13 +150,13 @@ class LLMNotice(_LLMNoticeBase, ResponseSchema):  # type: ignore[misc, valid-typ
         if check is None:
             return self
         answer = self.model_dump(mode="json")
-        grounded, errors = check.verify(answer)
+        errors = check.verify(answer)
         if errors:
             raise ValueError(
                 "Some values are not supported by the notice text. Fix or remove (set null) each of these; "
                 "every quote must be copied exactly from the notice:\n- " + "\n- ".join(errors)
             )
-        check.passed, check.answer, check.grounded = self, answer, grounded
+        check.passed, check.answer = self, answer
         return self
 
 

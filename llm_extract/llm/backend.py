@@ -28,7 +28,7 @@ from instructor.core.exceptions import IncompleteOutputException, InstructorRetr
 from ..backends import HERE, RECORD_CODE, Desk, code_hash
 from ..config import BackendConfig, ConfigError
 from ..documents import Document
-from ..record import DocResult, Extraction, ModelCall
+from ..record import DocResult, ModelCall
 from . import steps
 from .answer import LLMNotice, Verify, parse_loose, prune_to_schema, source_text
 from .cache import AnswerCache
@@ -93,13 +93,13 @@ class LLMBackend:
         return f"{self.cfg.name}@" + _digest("\0".join(parts))
 
     def _request(self, kwargs: dict[str, Any], verify: Verify) -> Answered:
-        """Ask the model: its answer (as JSON) and, when it passed grounding, what it grounded to."""
+        """Ask the model: its answer (as JSON), or why there is none."""
         with collecting(CallStats()) as stats:
             try:
                 with source_text(verify) as check:
                     answer = self._create(**kwargs)
-                if check.passed is answer:  # the validator's last pass was this answer: its grounding is final
-                    return Answered(check.answer, stats, grounded=check.grounded)
+                if check.passed is answer:  # the validator's last pass was this answer: its JSON is at hand
+                    return Answered(check.answer, stats)
                 return Answered(answer.model_dump(mode="json"), stats)
             except InstructorRetryException as exc:
                 cause = exc.__cause__ or exc
@@ -169,7 +169,7 @@ class LLMBackend:
             rejected_output=clip(stats.raw_outputs[-1]) if (got.rejections or got.failure) and stats.raw_outputs
             else None,
         )
-        return Asked(self.name, got.answer, got.failure, call, grounded=got.grounded)
+        return Asked(self.name, got.answer, got.failure, call)
 
 
 @dataclass
@@ -180,7 +180,6 @@ class Answered:
     stats: CallStats
     failure: str | None = None  # why there is no usable answer
     rejections: list[str] = field(default_factory=list)  # what validation refused on the way
-    grounded: Extraction | None = None  # what the answer grounded to, when the validator passed it
 
 
 def _digest(text: str) -> str:

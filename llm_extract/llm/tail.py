@@ -14,7 +14,7 @@ from typing import Any
 from ..documents import Document
 from ..merge import settle
 from ..record import DocResult, Extraction, ModelCall, Status
-from .steps import reading_for
+from .steps import grounding_for, reading_for
 
 
 @dataclass
@@ -25,7 +25,6 @@ class Asked:
     answer: dict[str, Any] | None
     failure: str | None  # why the model gave no usable answer (server down, cut answer); None when it did
     call: ModelCall  # everything but ``sources``, which the merge decides
-    grounded: Extraction | None = None  # the answer, grounded already by the request step's validator
 
 
 def finish(doc: Document, asked: Asked) -> DocResult:
@@ -34,7 +33,8 @@ def finish(doc: Document, asked: Asked) -> DocResult:
     Module-level so a run can send it to a worker process (the one that
     read the rules ahead, while the request was on a thread).
     """
-    final, sources, refused = settle(reading_for(doc.text), asked.answer, asked.grounded)
+    grounded = grounding_for(doc.text, asked.answer) if asked.answer is not None else None
+    final, sources, refused = settle(reading_for(doc.text), asked.answer, grounded)
     call = replace(asked.call, sources=sources)
     if not call.cached and call.rejections:
         call.rejections = call.rejections + refused[:50]
