@@ -19,9 +19,10 @@ import gc
 import os
 import pickle
 import traceback
+from queue import Empty, SimpleQueue
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -234,12 +235,22 @@ def _todo(items: Iterable[Item], done: set[str], summary: RunSummary,
 
 
 class _Loop:
-    """Keeps at most ``2 × workers`` documents in flight and writes each as it finishes."""
+    """Keeps at most ``2 × workers`` documents in flight and writes each as it finishes.
+
+    Each future reports itself done on a queue, so waiting for the next
+    costs the same however many are in flight (``concurrent.futures.wait``
+    put a waiter on, and took it off, each of up to 128 futures every time).
+    """
 
     def __init__(self, stages: _Stages, workers: int,
                  write: Callable[[DocResult, Item, str | None], None]) -> None:
         self.stages, self.limit, self.write = stages, workers * 2, write
         self.inflight: dict[Future[Any], tuple[Item, str | None]] = {}
+        self.finished: SimpleQueue[Future[Any]] = SimpleQueue()
+
+    def _add(self, future: Future[Any], item: Item, sha: str | None) -> None:
+        self.inflight[future] = (item, sha)
+        future.add_done_callback(self.finished.put)
 
     def run(self, todo: Iterable[tuple[Item, str | None]]) -> None:
         try:
@@ -247,7 +258,7 @@ class _Loop:
                 if isinstance(item, BadInput):
                     self.write(extract_one(self.stages.backend, item), item, sha)
                     continue
-                self.inflight[self.stages.first(item)] = (item, sha)
+                self._add(self.stages.first(item), item, sha)
                 while len(self.inflight) >= self.limit:
                     self._drain()
             while self.inflight:
@@ -260,7 +271,12 @@ class _Loop:
         self.stages.close()
 
     def _drain(self) -> None:
-        finished, _ = wait(list(self.inflight), return_when=FIRST_COMPLETED)
+        finished = {self.finished.get()}
+        while True:
+            try:
+                finished.add(self.finished.get_nowait())
+            except Empty:
+                break
         for future in [f for f in self.inflight if f in finished]:  # in the order they started
             item, sha = self.inflight.pop(future)
             try:
@@ -271,7 +287,7 @@ class _Loop:
                 self.stages.written(item)
                 self.write(value, item, sha)
             else:
-                self.inflight[self.stages.then(item, value)] = (item, sha)  # type: ignore[arg-type]
+                self._add(self.stages.then(item, value), item, sha)  # type: ignore[arg-type]
 
 
 def count_inputs(paths: Iterable[str | Path]) -> int:
