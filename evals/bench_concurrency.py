@@ -4,8 +4,9 @@ For each delay and each concurrency C it runs D documents through
 ``run_documents`` with the LLM backend (requests on threads; rules,
 grounding and merge in worker processes) and reports the wall time against
 the ideal D × delay / C, and the client's CPU seconds per document (this
-process and its worker processes; the server, in its own process, is not
-counted: it is reaped only after every level has run).  Beside each level it
+process, and its worker processes as ``tree_cpu`` samples them, with the
+fork server they come from: its imports count in the first level; the
+server, in its own process, is not counted).  Beside each level it
 runs the peer: bare instructor + openai on C threads, the same documents,
 prompt and response model, no grounding or rules, the floor a threaded
 client reaches on this machine (``--no-peer`` skips it).  Usage:
@@ -22,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import sys
 import tempfile
@@ -34,14 +34,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "evals"))
 
 
-def _children_cpu() -> float:
-    """CPU seconds of this process's reaped children: the run's worker processes, once it has ended them."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def main() -> None:
     from bench_overhead import start_server
+    from tree_cpu import TreeCPU
     from support.answers import faithful_answer
 
     from llm_extract.config import BackendConfig
@@ -65,14 +60,15 @@ def main() -> None:
                                for i in range(args.docs)), encoding="utf-8")
         for delay in (float(x) for x in args.delays.split(",")):
             server, base_url = start_server(faithful_answer(text), delay, tmpdir)
+            below = TreeCPU(os.getpid(), skip=[server.pid])  # the run's workers (and their fork server)
             try:
                 for run, c in enumerate(int(x) for x in args.levels.split(",") for _ in range(args.repeat)):
                     backend = LLMBackend(BackendConfig(name=f"bench{c}", base_url=base_url, model="bench",
                                                        concurrency=c, timeout=120))
                     out = tmpdir / f"out-{delay}-{c}-{run}.jsonl"  # a new file each time: an old one would be resumed
-                    cpu, kids, t = time.process_time(), _children_cpu(), time.perf_counter()
+                    cpu, kids, t = time.process_time(), below.seconds(), time.perf_counter()
                     summary = run_documents([src], backend, out, concurrency=c)
-                    wall, own, workers = time.perf_counter() - t, time.process_time() - cpu, _children_cpu() - kids
+                    wall, own, workers = time.perf_counter() - t, time.process_time() - cpu, below.seconds() - kids
                     ideal = args.docs * delay / c
                     ratios.setdefault((delay, c, "project"), []).append(wall / ideal)
                     print(f"delay {delay:.0f} s  C={c:>2}: wall {wall:6.2f} s, ideal {ideal:6.2f} s, "
@@ -85,6 +81,7 @@ def main() -> None:
                         print(f"{'':13}peer: wall {wall:6.2f} s, ratio {wall / ideal:.3f}; "
                               f"CPU {cpu / args.docs * 1000:.1f} ms/doc", flush=True)
             finally:
+                below.close()
                 server.kill()
                 server.wait()
     if args.repeat > 1:

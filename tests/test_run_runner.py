@@ -42,28 +42,56 @@ def test_a_model_run_with_its_tail_in_worker_processes_matches_one_request_at_a_
 
 def test_ctrl_c_ends_the_worker_processes_without_leaking_or_warning(tmp_path: Path) -> None:
     import signal
-    import time
 
     src, texts = _docs(tmp_path, 40)
     out = tmp_path / "out.jsonl"
     with ScriptedServer(default=_answerer(texts, delay=0.5)) as srv:
-        cfg = _config(tmp_path, srv, concurrency=8)
-        proc = subprocess.Popen(_cmd("extract", str(src), "--backend", "s", "--config", str(cfg), "--out", str(out),
-                                     "--no-cache"), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and (not out.exists() or out.read_text(encoding="utf-8").count("\n") < 4):
-            time.sleep(0.05)
-        children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+        proc, below = _run_under_way(tmp_path, srv, src, out)
         proc.send_signal(signal.SIGINT)
         _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "interrupted" in stderr
     assert "Traceback" not in stderr and "leaked" not in stderr
-    assert len(children) >= 2  # the workers (and multiprocessing's resource tracker) were running
+    assert _all_end(below)
+
+
+def test_a_run_killed_outright_leaves_no_worker_behind(tmp_path: Path) -> None:
+    import signal
+
+    src, texts = _docs(tmp_path, 40)
+    out = tmp_path / "out.jsonl"
+    with ScriptedServer(default=_answerer(texts, delay=0.5)) as srv:
+        proc, below = _run_under_way(tmp_path, srv, src, out)
+        proc.send_signal(signal.SIGKILL)  # no handler runs: the workers must notice on their own
+        proc.communicate(timeout=60)
+    assert _all_end(below)
+
+
+def _run_under_way(tmp_path: Path, srv: ScriptedServer, src: Path, out: Path) -> tuple[subprocess.Popen, list[str]]:
+    """A run at concurrency 8 that has written 4 lines, and every process below it (its two workers among them)."""
+    import time
+
+    cfg = _config(tmp_path, srv, concurrency=8)
+    proc = subprocess.Popen(_cmd("extract", str(src), "--backend", "s", "--config", str(cfg), "--out", str(out),
+                                 "--no-cache"), cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not out.exists() or out.read_text(encoding="utf-8").count("\n") < 4):
+        time.sleep(0.05)
+    below, todo = [], [str(proc.pid)]
+    while todo:
+        children = subprocess.run(["pgrep", "-P", todo.pop()], capture_output=True, text=True).stdout.split()
+        below += children
+        todo += children
+    assert len(below) >= 3  # the two workers, and multiprocessing's resource tracker (and fork server) were running
+    return proc, below
+
+
+def _all_end(pids: list[str]) -> bool:
+    import time
+
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and any(_running(pid) for pid in children):
+    while time.monotonic() < deadline and any(_running(pid) for pid in pids):
         time.sleep(0.1)
-    assert not any(_running(pid) for pid in children)
+    return not any(_running(pid) for pid in pids)
 
 
 def _running(pid: str) -> bool:
