@@ -7,6 +7,8 @@ import multiprocessing
 import os
 import re
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -47,6 +49,33 @@ def test_the_workers_are_forked_from_one_server_that_imported_the_project_once(l
     first, second = lanes.desk(), lanes.desk()
     server = first.call(os.getppid)
     assert server != os.getpid() and second.call(os.getppid) == server
+
+
+def test_making_lanes_does_not_wait_for_their_processes_to_start(tmp_path: Path) -> None:
+    """The first process a fork server makes waits for the server's imports (~0.3 s): the run's first
+    requests must go out meanwhile, their steps done in the run's own process until the lane is ready."""
+    gate = tmp_path / "gate"
+    code = f"""
+import threading
+from pathlib import Path
+from llm_extract.run.lanes import Lanes
+made = []
+maker = threading.Thread(target=lambda: made.append(Lanes(1, "support.gated_import")), daemon=True)
+maker.start()
+maker.join(timeout=20)
+assert made, "Lanes() waited for its process's imports"
+lane = made[0].lanes[0]
+assert not lane.ready.done() and made[0].desk().call(len, "here") == 4
+Path({str(gate)!r}).touch()
+lane.ready.result(timeout=60)
+made[0].close()
+print("ok")
+"""
+    tests = str(Path(__file__).parent)  # the fork server imports by PYTHONPATH (3.11 drops the sys.path it is given)
+    env = {**os.environ, "LLM_EXTRACT_TEST_GATE": str(gate),
+           "PYTHONPATH": os.pathsep.join(filter(None, [tests, os.environ.get("PYTHONPATH")]))}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert out.stdout.strip() == "ok", out.stderr
 
 
 def test_a_step_a_request_waits_on_passes_the_tails_queued_before_it(lanes: Lanes) -> None:

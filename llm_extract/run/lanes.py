@@ -113,11 +113,34 @@ class _Lane:
     def __init__(self, module: str) -> None:
         self.made = _process(module)  # kept after its process dies, so closing the lane always shuts it down
         self.pool: ProcessPoolExecutor | None = self.made  # None once the process has died
-        self.ready = self.made.submit(_warm, module)  # done once the process has started and imported
+        self.ready: Future[None] = Future()  # done once the process has started and imported
         self.queue: list[tuple[int, int, Callable[..., Any], tuple[Any, ...], Future[Any]]] = []
         self.running = 0
         self.count = 0
         self.lock = threading.RLock()  # a step that is done already calls back at once, inside _feed
+        threading.Thread(target=self._start, args=(module,), daemon=True).start()
+
+    def _start(self, module: str) -> None:
+        """Start the process, off the run's own thread: the first process a fork server makes waits for
+        the server's imports (~0.3 s), and the run's first requests must not wait with it."""
+        try:
+            warm = self.made.submit(_warm, module)
+        except (BrokenProcessPool, RuntimeError) as exc:  # RuntimeError: shut down meanwhile (Ctrl-C, a short run)
+            self.ready.set_exception(exc)
+            return
+        warm.add_done_callback(self._warmed)
+
+    def _warmed(self, warm: Future[None]) -> None:
+        error = warm.exception() if not warm.cancelled() else BrokenProcessPool("the process was not started")
+        if error is not None:
+            self.ready.set_exception(error)
+        else:
+            self.ready.set_result(None)
+        with self.lock:
+            if isinstance(error, BrokenProcessPool):
+                self._broken()
+            else:
+                self._feed()
 
     def submit(self, rank: int, fn: Callable[..., T], args: tuple[Any, ...]) -> Future[T] | None:
         """``fn(*args)`` on this lane; ``None`` when its process has died."""
@@ -131,8 +154,8 @@ class _Lane:
         return future
 
     def _feed(self) -> None:
-        """Hand the most urgent steps to the process, up to the window (under the lock)."""
-        while self.pool is not None and self.queue and self.running < _WINDOW:
+        """Hand the most urgent steps to the process, up to the window, once it has started (under the lock)."""
+        while self.pool is not None and self.ready.done() and self.queue and self.running < _WINDOW:
             _, _, fn, args, future = heapq.heappop(self.queue)
             if not future.set_running_or_notify_cancel():
                 continue
