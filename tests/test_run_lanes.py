@@ -78,6 +78,23 @@ print("ok")
     assert out.stdout.strip() == "ok", out.stderr
 
 
+def test_a_lane_whose_process_cannot_be_made_does_its_steps_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from llm_extract.run import lanes as lanes_module
+
+    class NoProcesses(ProcessPoolExecutor):
+        def submit(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(lanes_module, "_process", lambda module: NoProcesses(max_workers=1))
+    made = Lanes(1, "llm_extract.llm.tail")
+    assert isinstance(made.lanes[0].ready.exception(timeout=30), OSError)
+    desk = made.desk()
+    assert desk.call(os.getpid) == os.getpid() and desk.submit(os.getpid).result(timeout=30) == os.getpid()
+    made.close()
+
+
 def test_a_step_a_request_waits_on_passes_the_tails_queued_before_it(lanes: Lanes) -> None:
     desk = lanes.desk()
     tails = [desk.submit(_sleep_then_clock, 0.3) for _ in range(5)]

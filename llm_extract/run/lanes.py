@@ -125,22 +125,24 @@ class _Lane:
         the server's imports (~0.3 s), and the run's first requests must not wait with it."""
         try:
             warm = self.made.submit(_warm, module)
-        except (BrokenProcessPool, RuntimeError) as exc:  # RuntimeError: shut down meanwhile (Ctrl-C, a short run)
-            self.ready.set_exception(exc)
+        except Exception as exc:  # noqa: BLE001 - shut down meanwhile (Ctrl-C, a short run), or no process made
+            self._started(exc)
             return
-        warm.add_done_callback(self._warmed)
+        warm.add_done_callback(
+            lambda done: self._started(done.exception() if not done.cancelled() else BrokenProcessPool("cancelled")))
 
-    def _warmed(self, warm: Future[None]) -> None:
-        error = warm.exception() if not warm.cancelled() else BrokenProcessPool("the process was not started")
-        if error is not None:
-            self.ready.set_exception(error)
-        else:
+    def _started(self, error: BaseException | None) -> None:
+        """The process is ready: hand it the steps queued meanwhile.  Or it is not, and never will be:
+        the lane is dropped like one whose process died, and its steps run in the run's process."""
+        if error is None:
             self.ready.set_result(None)
+        else:
+            self.ready.set_exception(error)
         with self.lock:
-            if isinstance(error, BrokenProcessPool):
-                self._broken()
-            else:
+            if error is None:
                 self._feed()
+            else:
+                self._broken()
 
     def submit(self, rank: int, fn: Callable[..., T], args: tuple[Any, ...]) -> Future[T] | None:
         """``fn(*args)`` on this lane; ``None`` when its process has died."""
