@@ -53,6 +53,8 @@ class _FoldTable(dict):
 
 
 _FOLD = _FoldTable()
+#: Texts this long are whole documents (or large parts of them), folded by several steps in turn.
+_WHOLE_TEXT = 1024
 
 
 def fold(text: str) -> str:
@@ -67,10 +69,6 @@ def fold(text: str) -> str:
     if len(text) >= _WHOLE_TEXT:
         return _fold_whole(text)
     return text.translate(_FOLD)
-
-
-#: Texts this long are whole documents (or large parts of them), folded by several steps in turn.
-_WHOLE_TEXT = 1024
 
 
 @lru_cache(maxsize=8)
@@ -159,13 +157,13 @@ def _cn_section(s: str, first: bool) -> int | None:
                 return None
             skipped, at = True, at + 1
             continue
-        unit = _CN_UNIT.get(s[at + 1]) if at + 1 < len(s) else None
-        if ch in ("十", "拾") and at == 0 and first:
-            digit, unit, at = 1, 10, at - 1
-        elif not _CN_DIGIT.get(ch):
+        if ch in ("十", "拾") and at == 0 and first:  # 十二: a ten without its digit
+            value, last, at = 10, 10, 1
+            continue
+        digit = _CN_DIGIT.get(ch)
+        if not digit:
             return None
-        else:
-            digit = _CN_DIGIT[ch]
+        unit = _CN_UNIT.get(s[at + 1]) if at + 1 < len(s) else None
         if unit is None:  # the units digit ends the numeral, right after 十 or after a 零
             if at + 1 != len(s) or (value and not (last == 10 and not skipped or skipped and last >= 100)):
                 return None
