@@ -85,7 +85,6 @@ from .schema import Span, iter_scalar_paths
 from .text import fold
 
 
-
 def _is_numeric(path: str) -> bool:
     spec = spec_of(path)
     return bool(spec and spec.kind.numeric)
@@ -342,11 +341,7 @@ def merge(reading: Reading, model_ex: Extraction | None) -> tuple[Extraction, di
 
 def _merge_list(key: str, m: _Merger) -> None:
     """Phones, emails: the model's list when all of it is grounded where the field is stated, else the rules'."""
-    def spans(ex: Extraction) -> list[Span]:
-        mine = [(p, s) for p, s in ex.evidence.items() if p.startswith(key + ".")]
-        return [s for _, s in sorted(mine, key=lambda kv: _order(kv[0]))]
-
-    r, model = spans(m.rules_ex), spans(m.model_ex)
+    r, model = [s for _, s in _evidence_under(m.rules_ex, key)], [s for _, s in _evidence_under(m.model_ex, key)]
     region = m.regions.region(key)
     m_ok = [s for s in model if (region is None or _inside(s, region)) and not m.regions.injected(s)]
     if m_ok and len(m_ok) == len(model) and not m.refused(key):
@@ -377,8 +372,7 @@ def _merge_sections(m: _Merger) -> None:
         m.sources["sections"] = "model:null"
         return
     chosen = model_ex if use_model else rules_ex
-    mine = [(p, s) for p, s in chosen.evidence.items() if p.startswith("sections.")]
-    for path, span in sorted(mine, key=lambda kv: _order(kv[0])):
+    for path, span in _evidence_under(chosen, "sections"):
         m.draft.put(path, span.quote, span.start, span.end)
     record = chosen.record_json()
     for i, section in enumerate(record["sections"]):
@@ -405,6 +399,15 @@ def _field_key(path: str) -> str:
     if parts[-1].isdigit():
         return ".".join(parts[:-1])
     return path
+
+
+def _evidence_under(ex: Extraction, field: str) -> list[tuple[str, Span]]:
+    """The evidence of a list field's elements (``contact.phones.0``, ``sections.2.title``), in document order.
+
+    Only that field's paths are sorted, not the whole record's.
+    """
+    mine = [(path, span) for path, span in ex.evidence.items() if path.startswith(field + ".")]
+    return sorted(mine, key=lambda kv: _order(kv[0]))
 
 
 @lru_cache(maxsize=4096)
