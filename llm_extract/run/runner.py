@@ -19,12 +19,12 @@ import gc
 import os
 import pickle
 import traceback
-from queue import Empty, SimpleQueue
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Empty, SimpleQueue
 from typing import Any, TextIO
 
 from ..backends import HERE, AskingBackend, Backend, Desk
