@@ -10,7 +10,8 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import given, strategies as st
 
-from llm_extract.text import CN_DIGITS, chinese_integer, fold, parse_date, parse_int, parse_money, parse_page_date
+from llm_extract.text import (CN_DIGITS, chinese_integer, fold, parse_date, parse_int, parse_money, parse_page_date,
+                              prepare)
 
 
 @pytest.mark.parametrize("raw, value", [
@@ -127,6 +128,44 @@ def test_a_whole_document_is_folded_once_for_every_step_that_asks() -> None:
     folded = fold(notice)
     assert folded == "".join(fold(ch) for ch in notice)
     assert fold(notice) is folded  # the layout, the not-a-notice check and grounding share one fold
+
+
+def test_a_whole_document_folds_as_its_characters_do() -> None:
+    """Full-width forms, traditional characters, a compatibility ideograph, a circled digit, characters
+    beyond the plane: folded in place in a long text as each is alone."""
+    prepare()  # the class of changing characters, as a worker has it
+    notice = "（一）巡視組反饋意見：整改１２項①，金額３．５萬元；豈\uf900𝐀𠀀😀\u3000。" * 100
+    assert len(notice) >= 1024
+    assert fold(notice) == "".join(fold(ch) for ch in notice)
+    assert "(一)巡视组反馈意见:整改12项1,金额3.5万元;" in fold(notice)
+
+
+def test_the_whole_text_fold_looks_at_every_character_the_fold_changes() -> None:
+    """The class a whole text is searched with holds every character of the plane the table changes
+    (asked one by one, of a fresh table); what lies beyond the plane the table decides."""
+    from llm_extract.text import _changing, _FoldTable
+
+    table, changing = _FoldTable(), _changing()
+    missed = [hex(c) for c in range(0x10000) if table[c] != chr(c) and not changing.match(chr(c))]
+    assert missed == []
+    assert changing.match("\U0001d400") and changing.match("\ud800")
+    assert not changing.match("巡") and not changing.match("a")
+
+
+def test_a_process_that_folds_few_documents_never_builds_the_class() -> None:
+    """The class costs ~50 ms to build, ~100 notices' worth of folding: a run's own process, which
+    reads a document or two while its lanes start, folds them with the table alone."""
+    code = """
+from llm_extract import text
+for i in range(3):
+    text.fold("巡察组反馈意见:整改落实不到位。" * 100 + str(i))
+print(text._changing.cache_info().currsize)
+for i in range(30):
+    text.fold("巡察组反馈意见:整改落实不到位。" * 100 + str(i))
+print(text._changing.cache_info().currsize)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.split() == ["0", "1"]
 
 
 @pytest.mark.parametrize("raw, value", [

@@ -69,9 +69,14 @@ def _alive(pid: int) -> bool:
         return True
 
 
+#: Imported by the fork server (or each spawned worker) beside the worker's module: tables built once.
+PRELOAD = "llm_extract.run.preload"
+
+
 def _warm(module: str) -> None:
-    """Import the module a worker will run, before its first document arrives."""
+    """Import the module a worker will run, and build its tables, before its first document arrives."""
     importlib.import_module(module)
+    importlib.import_module(PRELOAD)
 
 
 def _process(module: str) -> ProcessPoolExecutor:
@@ -86,7 +91,7 @@ def _process(module: str) -> ProcessPoolExecutor:
     """
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx: Any = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload([module])  # no effect once the server runs: it imported the first run's
+        ctx.set_forkserver_preload([module, PRELOAD])  # no effect once the server runs: it imported the first run's
     else:
         ctx = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_worker_start, initargs=(os.getpid(),))
