@@ -245,7 +245,7 @@ class _Merger:
         self.witness = _witness(reading.extraction, self.r_vals, self.m_vals)
 
     def take(self, path: str, value: Any, span: Span, source: str) -> None:
-        self.draft.put(path, value, span.start, span.end)
+        self.draft.keep(path, value, span)
         key = _field_key(path)
         self.sources[key] = "both" if self.sources.get(key, source) != source else source
 
@@ -354,7 +354,7 @@ def _merge_list(key: str, m: _Merger) -> None:
     else:
         chosen, source = r, "rules"
     for i, span in enumerate(chosen):
-        m.draft.put(f"{key}.{i}", span.quote, span.start, span.end)
+        m.draft.keep(f"{key}.{i}", span.quote, span)
     if chosen:
         m.sources[key] = source
 
@@ -373,7 +373,7 @@ def _merge_sections(m: _Merger) -> None:
         return
     chosen = model_ex if use_model else rules_ex
     for path, span in _evidence_under(chosen, "sections"):
-        m.draft.put(path, span.quote, span.start, span.end)
+        m.draft.keep(path, span.quote, span)
     record = chosen.record_json()
     for i, section in enumerate(record["sections"]):
         if not section["items"] and m.draft.data.get("sections") and i < len(m.draft.data["sections"]):
