@@ -175,3 +175,14 @@ def test_a_其中_clause_of_other_counts_is_no_breakdown() -> None:
     o = read("在巡视整改工作中,给予党纪政纪处分31人,其中科级干部9人、警告2人;诫勉谈话11人。")["outcomes"]
     assert o["combined_discipline"] == 31
     assert o["party_discipline_breakdown"] is None and o["government_discipline_breakdown"] is None
+
+
+def test_every_outcome_pattern_holds_a_word_its_cheap_pre_test_looks_for() -> None:
+    """A paragraph without any of a field's words skips that field's patterns: each pattern must
+    contain one of them, or the pre-test would hide a figure the pattern reads."""
+    from llm_extract.rules.figures import _OUTCOME_NOUNS, MONEY_PATTERNS, OUTCOME_PATTERNS
+
+    assert set(_OUTCOME_NOUNS) == set(OUTCOME_PATTERNS) | set(MONEY_PATTERNS)
+    for key, patterns in (OUTCOME_PATTERNS | MONEY_PATTERNS).items():
+        for pattern in patterns:
+            assert any(word in pattern for word in _OUTCOME_NOUNS[key]), (key, pattern)

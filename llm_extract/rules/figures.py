@@ -216,7 +216,17 @@ _SUMMARY_OPENERS = re.compile(rf"^(?:{SUMMARY_OPENER})")
 _SEP = r"[,;、]"
 
 
+#: Words each outcome's patterns contain: a cheap test before the patterns run (they start at every
+#: number of a paragraph, ~3 µs a search).
+_OUTCOME_NOUNS = {"combined_discipline": ("处分",), "party_discipline": ("党纪处分",),
+                  "government_discipline": ("政务处分", "政纪处分"), "organizational_handling": ("组织处理",),
+                  "admonishment": ("诫勉",), "education_reminder": ("提醒",), "institutions": ("制度", "建章立制"),
+                  "funds_returned": ("清退",), "funds_confiscated": ("收缴",), "losses_recovered": ("挽回",)}
+
+
 def _match_field(key: str, text: str, lo: int, hi: int) -> re.Match[str] | None:
+    if not any(text.find(word, lo, hi) >= 0 for word in _OUTCOME_NOUNS[key]):
+        return None
     for r in _OUTCOME_RES.get(key, []) + _MONEY_RES.get(key, []):
         m = r.search(text, lo, hi)
         if m:
