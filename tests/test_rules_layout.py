@@ -85,3 +85,20 @@ def test_virtual_lines_index_the_text_and_keep_its_order() -> None:
 def test_a_short_line_is_never_cut() -> None:
     text = "区委召开专题会议。一、明确责任。二、细化任务。\n"
     assert [line.text for line in layout_of(text).lines] == ["区委召开专题会议。一、明确责任。二、细化任务。"]
+
+
+def test_the_quick_first_character_check_finds_every_paragraph_start_the_full_pattern_finds() -> None:
+    """Over every sample and genre text, as written and scraped onto one line: the same starts, the same
+    kinds, whether or not each position is first checked against the characters a start can begin with."""
+    import re
+
+    from llm_extract.rules import layout
+    from llm_extract.text import fold
+
+    full = re.compile(layout._PARAGRAPH_STARTS)
+    for path in CORPUS:
+        text = path.read_text(encoding="utf-8")
+        for variant in (text, _one_line(text, ""), _one_line(text, "\u3000"), _one_line(text, " ")):
+            folded = fold(variant)
+            want = [(m.span(), m.groupdict()) for m in full.finditer(folded)]
+            assert want and [(m.span(), m.groupdict()) for m in layout._PARAGRAPH_START.finditer(folded)] == want
