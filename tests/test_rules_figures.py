@@ -186,3 +186,24 @@ def test_every_outcome_pattern_holds_a_word_its_cheap_pre_test_looks_for() -> No
     for key, patterns in (OUTCOME_PATTERNS | MONEY_PATTERNS).items():
         for pattern in patterns:
             assert any(word in pattern for word in _OUTCOME_NOUNS[key]), (key, pattern)
+
+
+def test_a_number_is_found_where_it_was_before_its_first_character_was_checked_first() -> None:
+    """Every count, outcome and money pattern reads the same figures over the sample and genre texts
+    with the quick check on a number's first character as without it."""
+    import re
+
+    from conftest import DATA, NOTICES
+
+    from llm_extract.rules.figures import MONEY_PATTERNS, NUMBER, OUTCOME_PATTERNS, PLAN_PATTERNS
+    from llm_extract.text import fold
+
+    quick = NUMBER[:NUMBER.index(")") + 1]
+    assert quick.startswith("(?=[")
+    texts = [fold(p.read_text(encoding="utf-8")) for p in sorted(NOTICES.glob("*.txt")) + sorted((DATA / "genre").glob("*.txt"))]
+    for patterns in (PLAN_PATTERNS | OUTCOME_PATTERNS | MONEY_PATTERNS).values():
+        for pattern in patterns:
+            with_check, without = re.compile(pattern), re.compile(pattern.replace(quick, ""))
+            assert with_check.pattern != without.pattern
+            for text in texts:
+                assert [m.span() for m in with_check.finditer(text)] == [m.span() for m in without.finditer(text)]

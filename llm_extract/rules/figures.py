@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 #: decimal part, or Chinese numerals), shaped for linear time: it cannot start
 #: inside a longer number and its repetitions are bounded (no count has more
 #: than 12 digits), so a 20,000-digit run costs a bounded attempt per position
-#: instead of a backtrack over the whole run.
-NUMBER = (rf"(?:(?<!\d)(?<!\d\.)(?<!\d,)\d{{1,12}}(?!\d)(?:,\d{{3}}(?!\d)){{0,4}}(?:\.\d{{1,6}}(?!\d))?"
+#: instead of a backtrack over the whole run.  Its first character is checked first, so a pattern that
+#: starts with a count tries its look-behinds only where a number can start (a third of the rules' time).
+NUMBER = (rf"(?=[\d{CN_DIGITS}])(?:(?<!\d)(?<!\d\.)(?<!\d,)\d{{1,12}}(?!\d)(?:,\d{{3}}(?!\d)){{0,4}}(?:\.\d{{1,6}}(?!\d))?"
           rf"|[{CN_DIGITS}]{{1,12}})")
 N = rf"(?P<n>{NUMBER})"
 PERSONS = r"(?:人|名)"
