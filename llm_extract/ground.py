@@ -44,6 +44,9 @@ def find_quote(text: str, quote: str, near: int = 0) -> tuple[int, int] | None:
 
     The project computes spans itself; offsets a model claims are never trusted.
     """
+    if near == 0:  # the first occurrence is the nearest; no need to list the others
+        at = text.find(quote) if quote else -1
+        return None if at == -1 else (at, at + len(quote))
     positions = _positions(text, quote)
     if not positions:
         return None

@@ -157,7 +157,16 @@ def _is_cjk(ch: str) -> bool:
 
 
 def parse_number(raw: str) -> Decimal | None:
-    """Read an Arabic or Chinese numeral: ``'116'``, ``'1,234'``, ``'四'``, ``'一百一十六'``, ``'两'``."""
+    """Read an Arabic or Chinese numeral: ``'116'``, ``'1,234'``, ``'四'``, ``'一百一十六'``, ``'两'``.
+
+    A short numeral's reading is kept: grounding reads every number of each
+    quote and paragraph it checks (~70 a document) and the same few recur (a
+    ``Decimal`` is immutable).  A long run of digits is read, not kept.
+    """
+    return _short_number(raw) if len(raw) <= 32 else _read_number(raw)
+
+
+def _read_number(raw: str) -> Decimal | None:
     s = fold(raw).strip().replace(",", "")
     if not s:
         return None
@@ -180,6 +189,9 @@ def parse_number(raw: str) -> Decimal | None:
         return Decimal(str(cn2an.cn2an(s, "smart")))
     except (ValueError, KeyError, IndexError, TypeError):
         return None
+
+
+_short_number = lru_cache(maxsize=4096)(_read_number)
 
 
 _CN_DIGIT = {c: i for i, c in enumerate("零一二三四五六七八九")} | {c: i + 1 for i, c in enumerate("壹贰叁肆伍陆柒捌玖")}
