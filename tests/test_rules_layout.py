@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, strategies as st
 from conftest import DATA, NOTICES
 
 from llm_extract.rules import extract, layout_of
@@ -102,3 +103,24 @@ def test_the_quick_first_character_check_finds_every_paragraph_start_the_full_pa
             folded = fold(variant)
             want = [(m.span(), m.groupdict()) for m in full.finditer(folded)]
             assert want and [(m.span(), m.groupdict()) for m in layout._PARAGRAPH_START.finditer(folded)] == want
+
+
+@given(st.lists(st.tuples(st.sampled_from(["7", "二", "万", "٣", "x", "巡", " ", "\n"]), st.integers(1, 80)), max_size=12))
+def test_long_runs_of_numerals_are_blanked_where_a_search_of_every_place_finds_them(pieces: list[tuple[str, int]]) -> None:
+    """Looking at every 33rd character finds each run of 33 or more digits or numerals that a search over
+    every place finds, mixed runs and runs of another script's digits included."""
+    from llm_extract.rules.layout import _LONG_RUN, _without_long_runs
+
+    text = "".join(ch * n for ch, n in pieces)
+    assert _without_long_runs(text) == _LONG_RUN.sub(lambda m: " " * len(m.group()), text)
+    mixed = "".join(ch for ch, _ in pieces) * 7
+    assert _without_long_runs(mixed) == _LONG_RUN.sub(lambda m: " " * len(m.group()), mixed)
+
+
+def test_a_run_of_exactly_33_numerals_is_blanked_wherever_it_starts_and_one_of_32_never() -> None:
+    from llm_extract.rules.layout import _without_long_runs
+
+    for before in range(70):
+        for run, blanked in (("1" * 33, True), ("二" * 32, False), ("٣" * 20 + "十" * 13, True)):
+            text = "巡" * before + run + "察"
+            assert _without_long_runs(text) == ("巡" * before + " " * len(run) + "察" if blanked else text)

@@ -119,12 +119,36 @@ def find_injections(folded: str) -> tuple[tuple[int, int], ...]:
 
 #: A run of digits or numerals longer than any value a notice writes (a count, a sum, a phone, a packed
 #: date): noise, or a hostile page.  Blanked so that no pattern, whoever wrote it, can backtrack over it.
-_LONG_RUN = re.compile(r"[\d〇零一二两三四五六七八九十百千万亿]{33,}")
+_LONG = 33
+_NUMERALS = "〇零一二两三四五六七八九十百千万亿"
+_LONG_RUN = re.compile(rf"[\d{_NUMERALS}]{{{_LONG},}}")
 
 
 def _without_long_runs(folded: str) -> str:
-    """``folded`` with each run of 33 or more digits or numerals replaced by spaces (same length)."""
-    return _LONG_RUN.sub(lambda m: " " * len(m.group()), folded)
+    """``folded`` with each run of 33 or more digits or numerals replaced by spaces (same length).
+
+    Such a run covers one of every 33 consecutive places, so only every
+    33rd character is looked at, and the run around one that is a numeral
+    tried: ~230 looks for 7,800 characters, where the search over every
+    place cost ~0.15 ms for each document.
+    """
+    runs: list[tuple[int, int]] = []
+    done = 0  # where the last run ended: a run is found from its first looked-at character only
+    for at in range(_LONG - 1, len(folded), _LONG):
+        if at < done or not _numeral(folded[at]):
+            continue
+        start = at
+        while start > done and _numeral(folded[start - 1]):
+            start -= 1
+        run = _LONG_RUN.match(folded, start)
+        if run is not None:
+            runs.append(run.span())
+            done = run.end()
+    return _masked(folded, tuple(runs))
+
+
+def _numeral(ch: str) -> bool:
+    return ch.isdecimal() or ch in _NUMERALS  # what the run's class holds: \d is a decimal digit of any script
 
 
 def _masked(folded: str, spans: tuple[tuple[int, int], ...]) -> str:
