@@ -150,6 +150,8 @@ class Draft:
                         del self.evidence[key]
         else:  # pragma: no cover - each round drops at least one field
             raise RuntimeError("validation did not settle")
+        if not dropped:  # every value put is in the record (the schema nulls none): each keeps its span
+            return Extraction(record=record, evidence=dict(self.evidence), confidence=dict(self.confidence))
         present = {path for path, _ in iter_scalar_paths(record.to_json_dict())}
         evidence = {k: v for k, v in self.evidence.items() if k in present}
         confidence = {k: v for k, v in self.confidence.items() if k in evidence}
