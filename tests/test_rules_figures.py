@@ -207,3 +207,23 @@ def test_a_number_is_found_where_it_was_before_its_first_character_was_checked_f
             assert with_check.pattern != without.pattern
             for text in texts:
                 assert [m.span() for m in with_check.finditer(text)] == [m.span() for m in without.finditer(text)]
+
+
+def test_a_sentence_has_a_count_phrase_for_the_one_search_exactly_when_it_has_one_for_the_ordered_phrases() -> None:
+    """The one-search check of a field's count phrases passes exactly the sentences some phrase reads."""
+    import re
+
+    from conftest import DATA, NOTICES
+
+    from llm_extract.rules.figures import _PLAN_ANY, PLAN_PATTERNS
+    from llm_extract.text import fold
+
+    seen = 0
+    for path in sorted(NOTICES.glob("*.txt")) + sorted((DATA / "genre").glob("*.txt")):
+        text = fold(path.read_text(encoding="utf-8"))
+        for sentence in re.finditer(r"[^。;\n]+", text):
+            for key, patterns in PLAN_PATTERNS.items():
+                has = _PLAN_ANY[key].search(text, sentence.start(), sentence.end()) is not None
+                assert has == any(re.compile(p).search(text, sentence.start(), sentence.end()) for p in patterns)
+                seen += has
+    assert seen > 20

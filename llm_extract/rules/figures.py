@@ -58,6 +58,9 @@ PLAN_PATTERNS: dict[str, list[str]] = {
     ],
 }
 _PLAN_RES = {k: [re.compile(p) for p in v] for k, v in PLAN_PATTERNS.items()}
+#: Per field, all its count phrases in one pattern: whether a sentence has any, in one search (most
+#: sentences of the genre say 问题 and count nothing) before the phrases are tried in their order.
+_PLAN_ANY = {k: re.compile("|".join(f"(?:{p})".replace("(?P<n>", "(?:") for p in v)) for k, v in PLAN_PATTERNS.items()}
 _PLAN_KEYS = ("problem_areas", "problems", "measures")
 
 _PLAN_WORDS = re.compile(r"方面|问题|意见|措施|任务|举措")
@@ -93,7 +96,7 @@ _PLAN_NOUNS = {"problem_areas": ("方面",), "problems": ("问题", "意见"), "
 
 def _plan_match(key: str, text: str, lo: int, hi: int) -> re.Match[str] | None:
     """The preferred plan count of ``key`` in [lo, hi): the first pattern that has one wins."""
-    if not any(text.find(word, lo, hi) >= 0 for word in _PLAN_NOUNS[key]):
+    if not any(text.find(word, lo, hi) >= 0 for word in _PLAN_NOUNS[key]) or not _PLAN_ANY[key].search(text, lo, hi):
         return None
     for r in _PLAN_RES[key]:
         for m in r.finditer(text, lo, hi):
