@@ -101,3 +101,27 @@ def _running(pid: str) -> bool:
     except (OSError, IndexError):
         return False
     return state != "Z"
+
+
+def test_a_run_of_several_documents_at_once_hands_the_gil_over_within_1_ms_and_then_puts_the_interval_back(
+        tmp_path: Path) -> None:
+    """A thread whose answer has arrived waits at most 1 ms behind another for the GIL while documents run
+    side by side; one document at a time leaves the interval alone, and every run puts it back."""
+    import sys
+
+    from llm_extract.backends import RulesBackend
+    from llm_extract.run import run_documents
+
+    seen: list[float] = []
+
+    class Watching(RulesBackend):  # a local class does not pickle: its documents run on threads here
+        def extract(self, doc):  # noqa: ANN001, ANN202
+            seen.append(sys.getswitchinterval())
+            return super().extract(doc)
+
+    before = sys.getswitchinterval()
+    run_documents([NOTICES], Watching(), tmp_path / "two.jsonl", concurrency=2)
+    assert len(seen) == 5 and set(seen) == {0.001}
+    assert sys.getswitchinterval() == before
+    run_documents([NOTICES], Watching(), tmp_path / "one.jsonl", concurrency=1)
+    assert seen[5:] == [before] * 5
