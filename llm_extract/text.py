@@ -78,13 +78,13 @@ def _fold_whole(text: str) -> str:
     grounding each fold the same text.
 
     Only the characters the fold can change are visited: a regular
-    expression finds them (~10 ns a character; ``str.translate`` makes an int
+    expression finds them (~7 ns a character; ``str.translate`` makes an int
     for every character, ~65 ns) and the table folds each.  A notice has few
     (full-width punctuation and digits, a traditional character or two).  A
     few entries cover the documents one process has in hand at once (a
-    worker lane holds two at a time).  A process that folds only a few
-    documents (a run's own process while its lanes start) never builds the
-    class: the first few are translated whole.
+    worker lane holds two at a time).  The class is built after a process's
+    first 128 whole-text folds, which are translated whole, so a process
+    that reads few documents never pays for it.
     """
     if _changing.cache_info().currsize == 0 and next(_whole_folds) < _FOLDS_BEFORE_CLASS:
         return text.translate(_FOLD)
@@ -109,12 +109,12 @@ def _changing() -> re.Pattern[str]:
     """Every character of the Basic Multilingual Plane that the fold changes, and every one beyond it
     and every lone surrogate (left to the table to decide), as one character class.
 
-    Built once per process, on its first whole-text fold, or in a fork
-    server before it forks the workers (:func:`prepare`), in ~50 ms: NFKC
+    Built once per process, after its first 128 whole-text folds, or in a
+    fork server before it forks the workers (:func:`prepare`), in ~55 ms: NFKC
     over the whole plane in one call (its characters between NULs, which
     compose with nothing), then OpenCC over its CJK ideographs in one call
     (one a line, so no phrase spans two); asking the table character by
-    character takes ~0.5 s.  Only where to look comes from here; what a
+    character takes ~0.3 s.  Only where to look comes from here; what a
     character folds to is still the table's, so the class must hold every
     changing character and may hold more (a test checks every code point).
     """
