@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import threading
 import unicodedata
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -86,9 +87,15 @@ def _fold_whole(text: str) -> str:
     first 128 whole-text folds, which are translated whole, so a process
     that reads few documents never pays for it.
     """
-    if _changing.cache_info().currsize == 0 and next(_whole_folds) < _FOLDS_BEFORE_CLASS:
-        return text.translate(_FOLD)
-    return _changing().sub(_fold_match, text)
+    changing = _CLASS
+    if changing is None:
+        if next(_whole_folds) < _FOLDS_BEFORE_CLASS or not _BUILDING.acquire(blocking=False):
+            return text.translate(_FOLD)  # early, or another thread is building the class
+        try:
+            changing = _changing()
+        finally:
+            _BUILDING.release()
+    return changing.sub(_fold_match, text)
 
 
 #: Whole texts a process folds with the table alone before it builds the class of changing characters.
@@ -98,13 +105,16 @@ def _fold_whole(text: str) -> str:
 #: stays below it; the lanes' fork server builds the class before it forks them.
 _FOLDS_BEFORE_CLASS = 128
 _whole_folds = itertools.count()
+_CLASS: re.Pattern[str] | None = None  # the class, once built
+#: Held while one thread builds the class; the others fold with the table meanwhile (several request
+#: threads of a run fold documents at once, and each built its own class before this lock).
+_BUILDING = threading.Lock()
 
 
 def _fold_match(m: re.Match[str]) -> str:
     return _FOLD[ord(m.group())]
 
 
-@lru_cache(maxsize=1)
 def _changing() -> re.Pattern[str]:
     """Every character of the Basic Multilingual Plane that the fold changes, and every one beyond it
     and every lone surrogate (left to the table to decide), as one character class.
@@ -117,7 +127,11 @@ def _changing() -> re.Pattern[str]:
     character takes ~0.3 s.  Only where to look comes from here; what a
     character folds to is still the table's, so the class must hold every
     changing character and may hold more (a test checks every code point).
+    Called with ``_BUILDING`` held, so one thread builds it.
     """
+    global _CLASS
+    if _CLASS is not None:
+        return _CLASS
     chars = "".join(map(chr, range(1, 0xD800))) + "".join(map(chr, range(0xE000, 0x10000)))  # NUL folds to itself
     parts = unicodedata.normalize("NFKC", "\0".join(chars)).split("\0")
     if len(parts) != len(chars):  # pragma: no cover - a NUL never composes or decomposes
@@ -129,7 +143,8 @@ def _changing() -> re.Pattern[str]:
         simple = [_FOLD[ord(c)] for c in cjk]
     final = folded.translate({ord(c): s for c, s in zip(cjk, simple) if len(s) == 1 and s != c})
     changed = [ord(c) for c, f in zip(chars, final) if c != f]
-    return re.compile(f"[{_ranges(changed)}\ud800-\udfff\U00010000-\U0010ffff]")
+    _CLASS = re.compile(f"[{_ranges(changed)}\ud800-\udfff\U00010000-\U0010ffff]")
+    return _CLASS
 
 
 _CJK = re.compile("[\u3400-\u9fff\uf900-\ufaff]")  # where the table asks OpenCC
@@ -152,7 +167,8 @@ def _ranges(codes: list[int]) -> str:
 def prepare() -> None:
     """Build what folding a whole document needs now, not on the first document (a fork server calls
     this before it forks the workers, so each starts with it)."""
-    _changing()
+    with _BUILDING:
+        _changing()
 
 
 def _is_cjk(ch: str) -> bool:

@@ -143,9 +143,12 @@ def test_a_whole_document_folds_as_its_characters_do() -> None:
 def test_the_whole_text_fold_looks_at_every_character_the_fold_changes() -> None:
     """The class a whole text is searched with holds every character of the plane the table changes
     (asked one by one, of a fresh table); what lies beyond the plane the table decides."""
-    from llm_extract.text import _changing, _FoldTable
+    from llm_extract.text import _FoldTable
 
-    table, changing = _FoldTable(), _changing()
+    prepare()
+    from llm_extract.text import _CLASS as changing
+
+    table = _FoldTable()
     missed = [hex(c) for c in range(0x10000) if table[c] != chr(c) and not changing.match(chr(c))]
     assert missed == []
     assert changing.match("\U0001d400") and changing.match("\ud800")
@@ -159,14 +162,50 @@ def test_a_process_that_folds_few_documents_never_builds_the_class() -> None:
 from llm_extract import text
 for i in range(100):
     text.fold("巡察组反馈意见:整改落实不到位。" * 100 + str(i))
-print(text._changing.cache_info().currsize)
+print(int(text._CLASS is not None))
 for i in range(30):
     text.fold("巡察组反馈意见:整改落实不到位。" * 100 + str(i))
-print(text._changing.cache_info().currsize)
+print(int(text._CLASS is not None))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.split() == ["0", "1"]
 
+
+
+def test_threads_that_fold_at_once_build_the_class_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run's request threads fold their documents at once: one thread builds the class, the others fold
+    with the table meanwhile (before the lock, seven threads of one run each built it)."""
+    import threading
+    import time
+    import unicodedata
+
+    from llm_extract import text
+
+    monkeypatch.setattr(text, "_CLASS", None)
+    monkeypatch.setattr(text, "_whole_folds", itertools.count(10_000))  # past the threshold
+    builds: list[int] = []
+    normalize = unicodedata.normalize
+
+    def slow(form: str, s: str) -> str:
+        if len(s) > 100_000:  # the whole plane: a build of the class
+            builds.append(1)
+            time.sleep(0.3)
+        return normalize(form, s)
+
+    monkeypatch.setattr(unicodedata, "normalize", slow)
+    notice = "巡察组反馈意见:整改落实不到位。" * 100
+    gate, same = threading.Barrier(8), []
+
+    def fold_one(i: int) -> None:
+        gate.wait()
+        same.append(fold(notice + str(i)) == notice + str(i))
+
+    threads = [threading.Thread(target=fold_one, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert builds == [1] and same == [True] * 8 and text._CLASS is not None
 
 @pytest.mark.parametrize("raw, value", [
     ("发布日期: 2022-08-04", date(2022, 8, 4)), ("时间:2022-09-21 17:21", date(2022, 9, 21)),
