@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -79,15 +80,15 @@ print("ok")
 
 
 def test_a_lane_whose_process_cannot_be_made_does_its_steps_here(monkeypatch: pytest.MonkeyPatch) -> None:
-    from concurrent.futures import ProcessPoolExecutor
-
     from llm_extract.run import lanes as lanes_module
 
-    class NoProcesses(ProcessPoolExecutor):
-        def submit(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    class NoProcess:
+        pid = None
+
+        def start(self) -> None:
             raise OSError(24, "Too many open files")
 
-    monkeypatch.setattr(lanes_module, "_process", lambda module: NoProcesses(max_workers=1))
+    monkeypatch.setattr(lanes_module, "_process", lambda ctx, conn, module: NoProcess())
     made = Lanes(1, "llm_extract.llm.tail")
     assert isinstance(made.lanes[0].ready.exception(timeout=30), OSError)
     desk = made.desk()
@@ -114,39 +115,83 @@ def test_a_lane_whose_worker_was_killed_does_its_documents_steps_here_and_takes_
     assert all(lanes.desk().index == other.index for _ in range(3))
 
 
-def test_closing_the_lanes_releases_the_queues_of_a_lane_whose_worker_died(lanes: Lanes) -> None:
-    # a run that exits without finalizers (Ctrl-C) must not leave a queue's semaphore behind, or
-    # multiprocessing's resource tracker warns of a leak; a lane whose worker died was not shut down
-    queues = [lane.pool._result_queue for lane in lanes.lanes]
+def test_a_step_the_worker_is_told_of_while_busy_runs_before_the_tails_sent_ahead_of_it(lanes: Lanes) -> None:
+    """The worker keeps the queue: everything sent is read before each step, and the most urgent runs."""
+    desk = lanes.desk()
+    tails = [desk.submit(_sleep_then_clock, 0.2) for _ in range(6)]
+    time.sleep(0.05)  # the first tail is running, or all are still in the pipe on a busy machine
+    waited = desk.call(time.monotonic)
+    ends = sorted(tail.result(timeout=60) for tail in tails)
+    assert waited < ends[1], (waited, ends)  # at most the tail already running went first
+
+
+def test_a_step_sent_ahead_has_no_reply_and_a_later_step_sees_its_work(lanes: Lanes, tmp_path: Path) -> None:
+    desk = lanes.desk()
+    mark = tmp_path / "ahead"
+    desk.ahead(Path.write_text, mark, "done")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not desk.call(Path.exists, mark):
+        time.sleep(0.01)  # a step a request waits on outranks work ahead
+    assert desk.call(Path.read_text, mark) == "done" and not lanes.lanes[desk.index].waiting
+
+
+def test_what_a_step_raised_in_the_worker_is_raised_here_with_the_workers_traceback(lanes: Lanes) -> None:
+    from llm_extract.run.lanes import RemoteTraceback
+
+    with pytest.raises(ZeroDivisionError) as raised:
+        lanes.desk().submit(_share_out, 1, 0).result(timeout=60)
+    assert isinstance(raised.value.__cause__, RemoteTraceback) and "_share_out" in str(raised.value.__cause__)
+
+
+def _share_out(total: int, people: int) -> float:
+    return total / people
+
+
+def test_closing_the_lanes_ends_their_workers_and_closes_their_pipes(lanes: Lanes) -> None:
+    # a lane whose worker died is closed as well as one whose worker lives
     doomed = lanes.desk()
     os.kill(doomed.call(os.getpid), signal.SIGKILL)
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and lanes.lanes[doomed.index].pool is not None:
-        doomed.call(os.getpid)  # the lane learns its process is gone
-        time.sleep(0.05)
-    assert lanes.lanes[doomed.index].pool is None
+    while time.monotonic() < deadline and lanes.lanes[doomed.index].alive:
+        time.sleep(0.05)  # the reader thread meets the end of the pipe
+    assert not lanes.lanes[doomed.index].alive
     lanes.close()
-    assert all(queue._reader.closed for queue in queues)
+    assert all(lane.process.exitcode is not None and lane.conn.closed for lane in lanes.lanes)
 
 
-def test_a_step_for_a_lane_shut_down_under_it_runs_here_rather_than_waiting_for_ever(lanes: Lanes) -> None:
+def test_a_step_for_a_lane_closed_under_it_runs_here_rather_than_waiting_for_ever(lanes: Lanes) -> None:
     from llm_extract.run.lanes import LaneDesk
 
-    lanes.lanes[0].made.shutdown(wait=True)  # as Ctrl-C does while request threads still hand steps over
+    lanes.lanes[0].close(wait=True)  # as Ctrl-C does while request threads still hand steps over
     desk = LaneDesk(lanes, 0)
-    assert desk.call(os.getpid) == os.getpid() and lanes.lanes[0].pool is None
+    assert desk.call(os.getpid) == os.getpid() and desk.submit(os.getpid).result(timeout=30) == os.getpid()
 
 
-def test_ctrl_c_ends_the_lanes_even_when_a_worker_died_half_way_through_sending_a_result(lanes: Lanes) -> None:
-    import struct
-    import threading
-
-    # what a worker ended in the middle of writing its answer leaves: a message's length, a few of its bytes
-    lanes.lanes[0].made._result_queue._writer._send(struct.pack("!i", 100) + b"0123456789")
+def test_a_worker_that_dies_half_way_through_sending_a_result_fails_only_its_steps(lanes: Lanes) -> None:
+    """What a worker ended in the middle of writing its answer leaves: a message's length and a few of its
+    bytes.  The reader meets the end of the pipe there, rather than waiting for the rest for ever."""
+    desk = lanes.desk()
+    pid = desk.call(os.getpid)
+    assert desk.call(_half_a_message_then_die, os.getpid()) == os.getpid()  # the step failed there, and ran here
+    assert not lanes.lanes[desk.index].alive and pid != os.getpid()
     stopping = threading.Thread(target=lanes.stop, daemon=True)
     stopping.start()
     stopping.join(timeout=60)
-    assert not stopping.is_alive()  # it returned, rather than waiting for the other 90 bytes for ever
+    assert not stopping.is_alive()
+
+
+def _half_a_message_then_die(run: int) -> int:
+    """In a worker: write the start of a reply on its pipe and die; in the run's process (run again): its pid."""
+    import gc
+    import struct
+    from multiprocessing.connection import Connection
+
+    if os.getpid() == run:
+        return run
+    pipe = [obj for obj in gc.get_objects() if isinstance(obj, Connection) and not obj.closed]
+    assert len(pipe) == 1
+    pipe[0]._send(struct.pack("!i", 100) + b"0123456789")
+    os._exit(1)
 
 
 def test_a_worker_ends_at_once_without_tearing_its_interpreter_down(tmp_path: Path) -> None:

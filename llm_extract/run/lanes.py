@@ -1,17 +1,24 @@
 """Worker processes for a run's CPU work, each document kept on one of them from its excerpt to its record.
 
-A lane is one worker process (a single-process pool).  A document gets the
-lane with the fewest documents on it and keeps it: its excerpt, its rules'
+A lane is one worker process and a pipe to it.  A document gets the lane
+with the fewest documents on it and keeps it: its excerpt, its rules'
 reading, the grounding of each answer and its merge all run there, so they
 share that process's memo (the layout and reading are computed once) and
 the run's own process, which holds the requests in flight, does none of it.
 A lane whose process died (killed, out of memory) is dropped; its documents'
 steps then run in the run's process, and new documents go to the others.
+
+Each step is written straight to the pipe by the thread that asks for it,
+and read back by one reader thread a lane; the worker keeps the queue and
+runs the most urgent step it holds.  (A ``ProcessPoolExecutor`` of one
+process, which lanes were first, passes each step through two more threads
+of the run's process, its manager's and its queue's feeder: 0.28-0.37 ms of
+the run's CPU a round trip against 0.10-0.13 ms here, measured with both in
+one process; a document makes three or four.)
 """
 
 from __future__ import annotations
 
-import atexit
 import heapq
 import importlib
 import multiprocessing
@@ -19,13 +26,75 @@ import os
 import signal
 import threading
 import time
+import traceback
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
-from functools import partial
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+#: What a lane runs first: a step a request thread waits on (the excerpt, grounding an answer), then a
+#: document's tail, then work ahead (the rules' reading while the request is in flight), which a step
+#: that needs it does itself when the lane is busy; last, the end of the worker, once all else is done.
+WAITED, TAIL, AHEAD, END = 0, 1, 2, 3
+
+#: Imported by the fork server (or each spawned worker) beside the worker's module: tables built once.
+PRELOAD = "llm_extract.run.preload"
+
+
+class RemoteTraceback(Exception):
+    """Where a step raised in a worker: that process's traceback, as the ``__cause__`` of what it raised."""
+
+    def __str__(self) -> str:
+        return f'\n"""\n{self.args[0]}"""' if self.args else ""
+
+
+# --- in the worker ------------------------------------------------------------------------------------------
+
+
+def _serve(conn: Any, run: int, module: str) -> None:
+    """A worker's loop: take every step sent so far, run the most urgent, send its result; until told to end.
+
+    Never returns: the worker ends with ``os._exit`` (its results are all
+    sent; tearing its modules down cost a run's end ~0.1 s), when the run
+    closes the pipe, or sends :data:`END` behind everything else.
+    """
+    _worker_start(run)
+    importlib.import_module(module)
+    importlib.import_module(PRELOAD)
+    queue: list[tuple[int, int, int | None, Callable[..., Any], tuple[Any, ...]]] = []
+    count = 0
+    while True:
+        while not queue or conn.poll():
+            try:
+                rank, key, fn, args = conn.recv()
+            except (EOFError, OSError):  # the run closed its end, or is gone
+                os._exit(0)
+            count += 1
+            heapq.heappush(queue, (rank, count, key, fn, args))
+        _, _, key, fn, args = heapq.heappop(queue)
+        _run_step(conn, key, fn, args)
+
+
+def _run_step(conn: Any, key: int | None, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    """``fn(*args)``, its result (or what it raised, with where) sent back under ``key``; nothing for ``None``."""
+    try:
+        reply: tuple[Any, ...] = (key, True, fn(*args))
+    except BaseException as exc:  # noqa: BLE001 - the step's caller decides what a failure means
+        reply = (key, False, exc, traceback.format_exc())
+    if key is None:
+        return
+    try:
+        conn.send(reply)
+    except (EOFError, OSError):
+        os._exit(0)
+    except Exception as exc:  # noqa: BLE001 - a result or exception that does not pickle
+        conn.send((key, False, RuntimeError(f"the step's result could not be sent back: {exc!r}"), ""))
+
+
+def _end() -> None:
+    os._exit(0)
 
 
 def _worker_start(run: int) -> None:
@@ -33,13 +102,9 @@ def _worker_start(run: int) -> None:
 
     The run stops its workers itself on Ctrl-C (no traceback from each); a
     run killed outright (SIGKILL) cannot, so each worker watches for the run
-    to go and exits then, rather than waiting forever on its queue.
-    A worker told to stop has sent every result already, so it ends there
-    (the last exit handler), without tearing its modules down: the run's end
-    waited ~0.1 s for that.
+    to go and exits then, rather than waiting forever on its pipe.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    atexit.register(os._exit, 0)
     threading.Thread(target=_exit_with_run, args=(run, os.getppid()), daemon=True).start()
 
 
@@ -69,20 +134,13 @@ def _alive(pid: int) -> bool:
         return True
 
 
-#: Imported by the fork server (or each spawned worker) beside the worker's module: tables built once.
-PRELOAD = "llm_extract.run.preload"
+# --- in the run's process -----------------------------------------------------------------------------------
 
 
-def _warm(module: str) -> None:
-    """Import the module a worker will run, and build its tables, before its first document arrives."""
-    importlib.import_module(module)
-    importlib.import_module(PRELOAD)
-
-
-def _process(module: str) -> ProcessPoolExecutor:
-    """One worker process, forked from a server process that imported ``module`` once, where the
-    platform has one (``forkserver``); else spawned fresh.  Never forked from the run's own process,
-    whose threads may hold locks.
+def _context() -> Any:
+    """Workers forked from a server process that imported the project once, where the platform has one
+    (``forkserver``); else spawned fresh.  Never forked from the run's own process, whose threads may hold
+    locks.
 
     A spawned worker imports the project itself (~0.35 s of CPU each, at the
     start of every run, on the cores the run needs); a forked one starts with
@@ -90,11 +148,15 @@ def _process(module: str) -> ProcessPoolExecutor:
     lane and serves every later run of this process.
     """
     if "forkserver" in multiprocessing.get_all_start_methods():
-        ctx: Any = multiprocessing.get_context("forkserver")
+        return multiprocessing.get_context("forkserver")
+    return multiprocessing.get_context("spawn")
+
+
+def _process(ctx: Any, conn: Any, module: str) -> Any:
+    """The worker process of one lane (not started)."""
+    if ctx.get_start_method() == "forkserver":
         ctx.set_forkserver_preload([module, PRELOAD])  # no effect once the server runs: it imported the first run's
-    else:
-        ctx = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_worker_start, initargs=(os.getpid(),))
+    return ctx.Process(target=_serve, args=(conn, os.getpid(), module), daemon=True, name="llm_extract lane")
 
 
 def done(value: T) -> Future[T]:
@@ -103,145 +165,162 @@ def done(value: T) -> Future[T]:
     return future
 
 
-#: What a lane runs first: a step a request thread waits on (the excerpt, grounding an answer), then a
-#: document's tail, then work ahead (the rules' reading while the request is in flight), which a step
-#: that needs it does itself when the lane is busy.
-WAITED, TAIL, AHEAD = 0, 1, 2
-#: Steps handed to a lane's process at once: one running, one queued behind it, so the process never
-#: waits on this one between steps and a waited-on step passes all but those two.
-_WINDOW = 2
-
-
 class _Lane:
-    """One worker process and its queue of steps, the most urgent first."""
+    """One worker process, the pipe to it, and the steps sent on it whose results are still to come.
+
+    Two locks: ``lock`` guards the lane's state (the futures waiting, the
+    steps held while the process starts), ``sending`` the pipe's write end.
+    A step written while the pipe is full waits for the worker to read,
+    which it does once it has sent its current result; the reader thread
+    takes only ``lock``, so it always takes that result.
+    """
 
     def __init__(self, module: str) -> None:
-        self.made = _process(module)  # kept after its process dies, so closing the lane always shuts it down
-        self.pool: ProcessPoolExecutor | None = self.made  # None once the process has died
+        ctx = _context()
+        self.conn, theirs = ctx.Pipe()
+        self.alive = True  # False once the process has died, failed to start, or the lane is closed
         self.ready: Future[None] = Future()  # done once the process has started and imported
-        self.queue: list[tuple[int, int, Callable[..., Any], tuple[Any, ...], Future[Any]]] = []
-        self.running = 0
+        self.waiting: dict[int, Future[Any]] = {}
+        self.held: list[tuple[int, int, Callable[..., Any], tuple[Any, ...], Future[Any] | None]] = []
         self.count = 0
-        self.lock = threading.RLock()  # a step that is done already calls back at once, inside _feed
-        threading.Thread(target=self._start, args=(module,), daemon=True).start()
+        self.lock = threading.Lock()
+        self.sending = threading.Lock()
+        self.starting = threading.Lock()  # held while the process starts: closing the lane waits for it
+        self.reading: threading.Thread | None = None
+        self.process = _process(ctx, theirs, module)
+        threading.Thread(target=self._start, args=(theirs,), daemon=True).start()
 
-    def _start(self, module: str) -> None:
+    def _start(self, theirs: Any) -> None:
         """Start the process, off the run's own thread: the first process a fork server makes waits for
-        the server's imports (~0.3 s), and the run's first requests must not wait with it."""
+        the server's imports (~0.3 s), and the run's first requests must not wait with it.  Then send it
+        the steps held meanwhile."""
         try:
-            warm = self.made.submit(_warm, module)
-        except Exception as exc:  # noqa: BLE001 - shut down meanwhile (Ctrl-C, a short run), or no process made
-            self._started(exc)
+            with self.starting:
+                try:
+                    if not self.alive:
+                        raise BrokenProcessPool("the lane was closed before its process started")
+                    self.process.start()
+                    self.reading = threading.Thread(target=self._read, daemon=True)
+                    self.reading.start()
+                finally:
+                    theirs.close()
+            warm: Future[Any] = Future()
+            self._send(WAITED, len, ("",), warm)
+            warm.result()
+        except BaseException as exc:  # noqa: BLE001 - no process made (Ctrl-C, a sandbox), or it died at once
+            self.ready.set_exception(exc)
+            self._broken()
             return
-        warm.add_done_callback(
-            lambda done: self._started(done.exception() if not done.cancelled() else BrokenProcessPool("cancelled")))
-
-    def _started(self, error: BaseException | None) -> None:
-        """The process is ready: hand it the steps queued meanwhile.  Or it is not, and never will be:
-        the lane is dropped like one whose process died, and its steps run in the run's process."""
-        if error is None:
+        with self.lock:
             self.ready.set_result(None)
-        else:
-            self.ready.set_exception(error)
-        with self.lock:
-            if error is None:
-                self._feed()
-            else:
-                self._broken()
+            held, self.held = self.held, []
+        try:
+            for rank, _, fn, args, future in sorted(held, key=lambda step: step[:2]):
+                self._send(rank, fn, args, future)
+        except BrokenProcessPool:
+            self._broken()
 
-    def submit(self, rank: int, fn: Callable[..., T], args: tuple[Any, ...]) -> Future[T] | None:
-        """``fn(*args)`` on this lane; ``None`` when its process has died."""
-        future: Future[T] = Future()
+    def _read(self) -> None:
+        """The lane's reader thread: each result to the future waiting for it.  At the end of the pipe
+        (the process ended or died) every step still out fails, and its caller does it here."""
+        while True:
+            try:
+                key, ok, value, *where = self.conn.recv()
+            except Exception:  # noqa: BLE001 - end of file, or a result that does not unpickle here
+                self._broken()
+                self.conn.close()
+                return
+            with self.lock:
+                future = self.waiting.pop(key, None)
+            if future is None:
+                continue
+            if ok:
+                future.set_result(value)
+            else:
+                if where and where[0]:
+                    value.__cause__ = RemoteTraceback(where[0])
+                future.set_exception(value)
+
+    def _send(self, rank: int, fn: Callable[..., Any], args: tuple[Any, ...], future: Future[Any] | None) -> None:
+        """Write one step to the pipe; its result, if ``future``, is read back for it."""
         with self.lock:
-            if self.pool is None:
-                return None
+            if not self.alive:
+                raise BrokenProcessPool("the lane's worker process died")
             self.count += 1
-            heapq.heappush(self.queue, (rank, self.count, fn, args, future))
-            self._feed()
+            key = self.count if future is not None else None
+            if future is not None:
+                self.waiting[self.count] = future
+        try:
+            with self.sending:
+                self.conn.send((rank, key, fn, args))
+        except (OSError, ValueError) as exc:  # the process died (broken pipe), or the lane was closed
+            raise BrokenProcessPool(str(exc)) from exc
+
+    def submit(self, rank: int, fn: Callable[..., T], args: tuple[Any, ...], reply: bool = True) -> Future[T] | None:
+        """``fn(*args)`` on this lane (held until its process has started); ``None`` when its process has died."""
+        future: Future[T] | None = Future() if reply else None
+        with self.lock:
+            if not self.alive:
+                return None
+            if not self.ready.done():
+                self.held.append((rank, len(self.held), fn, args, future))
+                return future
+        try:
+            self._send(rank, fn, args, future)
+        except BrokenProcessPool:
+            self._broken()
+            return None
         return future
 
-    def _feed(self) -> None:
-        """Hand the most urgent steps to the process, up to the window, once it has started (under the lock)."""
-        while self.pool is not None and self.ready.done() and self.queue and self.running < _WINDOW:
-            _, _, fn, args, future = heapq.heappop(self.queue)
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                inner = self.pool.submit(fn, *args)
-            except (BrokenProcessPool, RuntimeError) as exc:  # RuntimeError: shut down under us (Ctrl-C)
-                future.set_exception(exc if isinstance(exc, BrokenProcessPool) else BrokenProcessPool(str(exc)))
-                self._broken()
-                return
-            self.running += 1
-            inner.add_done_callback(partial(self._finished, future))
-
-    def _finished(self, future: Future[Any], inner: Future[Any]) -> None:
-        error = inner.exception() if not inner.cancelled() else BrokenProcessPool("the step was cancelled")
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(inner.result())
-        with self.lock:
-            self.running -= 1
-            if isinstance(error, BrokenProcessPool):
-                self._broken()
-            else:
-                self._feed()
-
     def _broken(self) -> None:
-        """The process died: every step still queued fails as it would have (its caller does it here).
-
-        The pool itself is shut down when the lane is closed, waiting, so its
-        queues (and their semaphores) are released before the run exits.
-        """
-        self.pool = None
-        for *_, future in self.queue:
-            if future.set_running_or_notify_cancel():
+        """The process died (or the lane was closed): every step still out fails as it would have."""
+        with self.lock:
+            self.alive = False
+            out = [*self.waiting.values(), *(step[-1] for step in self.held if step[-1] is not None)]
+            self.waiting.clear()
+            self.held.clear()
+        for future in out:
+            if not future.done():
                 future.set_exception(BrokenProcessPool("the lane's worker process died"))
-        self.queue.clear()
 
     def stop(self) -> None:
-        """Ctrl-C: end the worker process now, and release the pool's queues without waiting on it for ever.
-
-        A worker ended while it was writing a result leaves the pool's
-        manager thread waiting for the rest of that message, so a plain
-        ``shutdown(wait=True)`` could hang the interrupted run.  Closing this
-        process's end of the result pipe gives that wait its end of file; the
-        queue is then closed here, so its semaphore is released before the
-        run exits without finalizers.  (Reaches into the pool's own fields:
-        the standard library offers no shutdown for a pool it just killed.)
-        """
-        processes = list((getattr(self.made, "_processes", None) or {}).values())
-        manager, results = self.made._executor_manager_thread, self.made._result_queue
-        for proc in processes:
-            proc.terminate()
-        with self.lock:
-            self.pool = None
-            for *_, future in self.queue:
-                future.cancel()
-            self.queue.clear()
-        self.made.shutdown(wait=False, cancel_futures=True)
-        if results is not None:
-            results._writer.close()
-        if manager is not None:
-            manager.join(timeout=10)
-        if results is not None:
-            results.close()
+        """Ctrl-C: end the worker process now; what it was doing is dropped."""
+        with self.starting:
+            self.alive = False
+            if self.process.pid is not None:
+                self.process.terminate()
+        self.close(wait=True)
 
     def close(self, wait: bool) -> None:
-        with self.lock:
-            self.pool = None
-            for *_, future in self.queue:
-                future.cancel()
-            self.queue.clear()
-        self.made.shutdown(wait=wait, cancel_futures=not wait)
+        """End the worker once it has done every step sent, and wait for it (a few seconds at most) when
+        ``wait``.  The pipe is closed by its reader, at its end."""
+        with self.starting:  # a process starting now is started, or never will be
+            with self.lock:
+                self.alive = False
+            if self.process.pid is None:
+                self.conn.close()
+                self._broken()
+                return
+        try:
+            with self.sending:
+                self.conn.send((END, None, _end, ()))
+        except (OSError, ValueError):  # dead already, or stopped
+            pass
+        if wait:
+            self.process.join(timeout=10)
+            if self.process.exitcode is None:
+                self.process.kill()
+                self.process.join(timeout=10)
+            if self.reading is not None:
+                self.reading.join(timeout=10)
+        self._broken()
 
 
 class Lanes:
     """``size`` worker processes, started now (importing ``module``) while the first requests are in flight.
 
-    Raises ``OSError`` where processes cannot be made (a sandbox without
-    semaphores): the run then keeps its work in its own process.
+    Raises ``OSError`` where processes cannot be made (no pipes left): the
+    run then keeps its work in its own process.
     """
 
     def __init__(self, size: int, module: str) -> None:
@@ -258,7 +337,7 @@ class Lanes:
     def desk(self) -> LaneDesk:
         """The lane for a new document: the live one with the fewest documents on it."""
         with self._lock:
-            live = [i for i, lane in enumerate(self.lanes) if lane.pool is not None] or [0]
+            live = [i for i, lane in enumerate(self.lanes) if lane.alive] or [0]
             index = min(live, key=lambda i: self.load[i])
             self.load[index] += 1
         return LaneDesk(self, index)
@@ -302,4 +381,4 @@ class LaneDesk:
         return fn(*args)
 
     def ahead(self, fn: Callable[..., Any], *args: Any) -> None:
-        self.lane.submit(AHEAD, fn, args)  # when the lane has died, the step is done when needed
+        self.lane.submit(AHEAD, fn, args, reply=False)  # when the lane has died, the step is done when needed

@@ -15,7 +15,6 @@ run at high concurrency is never held up by one core and the GIL.
 
 from __future__ import annotations
 
-import gc
 import os
 import pickle
 import sys
@@ -110,7 +109,7 @@ class _Stages:
             work = backend.tail if self.asking else extract_one  # type: ignore[attr-defined]
             try:
                 self.lanes = Lanes(min(workers, cores), work.__module__)
-            except OSError:  # no processes here (a sandbox without semaphores): the work stays in this one
+            except OSError:  # no processes here (no pipes left, a sandbox): the work stays in this one
                 self.lanes = None
             if self.lanes is None and self.threads is None:
                 self.threads = ThreadPoolExecutor(max_workers=workers)
@@ -141,18 +140,13 @@ class _Stages:
             self.lanes.release(desk)
 
     def stop(self) -> None:
-        """Ctrl-C: start nothing new, and end the worker processes at once.
-
-        The lanes are then shut down and collected here, so their queues'
-        named semaphores are released before the CLI exits without finalizers
-        (else multiprocessing's resource tracker warns of leaked semaphores).
-        """
+        """Ctrl-C: start nothing new, and end the worker processes at once (the CLI then exits without
+        finalizers, so nothing is left to them)."""
         if self.threads is not None:
             self.threads.shutdown(wait=False, cancel_futures=True)
         if self.lanes is not None:
             self.lanes.stop()
             self.lanes = None
-            gc.collect()
 
     def close(self) -> None:
         if self.threads is not None:
