@@ -29,4 +29,5 @@ bench: $(STAMP)
 	$(BIN)/python evals/bench_merge.py
 	$(BIN)/python evals/bench_concurrency.py
 	$(BIN)/python evals/bench_overhead.py
+	$(BIN)/python evals/bench_lanes.py
 	$(BIN)/python evals/bench_resume.py
