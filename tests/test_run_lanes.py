@@ -88,12 +88,24 @@ def test_a_lane_whose_process_cannot_be_made_does_its_steps_here(monkeypatch: py
         def start(self) -> None:
             raise OSError(24, "Too many open files")
 
-    monkeypatch.setattr(lanes_module, "_process", lambda ctx, conn, module: NoProcess())
+    monkeypatch.setattr(lanes_module, "_process", lambda ctx, conn, module, nice: NoProcess())
     made = Lanes(1, "llm_extract.llm.tail")
     assert isinstance(made.lanes[0].ready.exception(timeout=30), OSError)
     desk = made.desk()
     assert desk.call(os.getpid) == os.getpid() and desk.submit(os.getpid).result(timeout=30) == os.getpid()
     made.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "nice"), reason="no process priorities here")
+def test_lanes_made_nice_run_their_workers_that_many_steps_below_the_run(lanes: Lanes) -> None:
+    ours = os.nice(0)
+    assert lanes.desk().call(os.nice, 0) == ours  # by default, at the run's priority
+    made = Lanes(1, "llm_extract.llm.tail", nice=5)
+    try:
+        made.lanes[0].ready.result(timeout=60)
+        assert made.desk().call(os.nice, 0) == min(19, ours + 5)
+    finally:
+        made.close()
 
 
 def test_a_step_a_request_waits_on_passes_the_tails_queued_before_it(lanes: Lanes) -> None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
+
+import pytest
 
 from conftest import NOTICES
 from support.fake_openai import ScriptedServer
@@ -125,3 +128,23 @@ def test_a_run_of_several_documents_at_once_hands_the_gil_over_within_1_ms_and_t
     assert sys.getswitchinterval() == before
     run_documents([NOTICES], Watching(), tmp_path / "one.jsonl", concurrency=1)
     assert seen[5:] == [before] * 5
+
+
+@pytest.mark.skipif(not hasattr(os, "nice"), reason="no process priorities here")
+def test_a_model_runs_lanes_yield_the_core_to_the_run_that_holds_the_requests_and_a_rules_runs_do_not(
+        tmp_path: Path) -> None:
+    from llm_extract.backends import RulesBackend
+    from llm_extract.config import BackendConfig
+    from llm_extract.llm.backend import LLMBackend
+    from llm_extract.run.runner import LANE_NICE, _Stages
+
+    ours = os.nice(0)
+    model = LLMBackend(BackendConfig(name="s", base_url="http://127.0.0.1:9/v1", model="s", timeout=5))
+    for backend, below in ((model, LANE_NICE), (RulesBackend(), 0)):
+        stages = _Stages(backend, 2)
+        try:
+            assert stages.lanes is not None
+            stages.lanes.lanes[0].ready.result(timeout=60)
+            assert stages.lanes.desk().call(os.nice, 0) == min(19, ours + below)
+        finally:
+            stages.close()

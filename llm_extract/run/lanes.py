@@ -54,14 +54,14 @@ class RemoteTraceback(Exception):
 # --- in the worker ------------------------------------------------------------------------------------------
 
 
-def _serve(conn: Any, run: int, module: str) -> None:
+def _serve(conn: Any, run: int, module: str, nice: int) -> None:
     """A worker's loop: take every step sent so far, run the most urgent, send its result; until told to end.
 
     Never returns: the worker ends with ``os._exit`` (its results are all
     sent; tearing its modules down cost a run's end ~0.1 s), when the run
     closes the pipe, or sends :data:`END` behind everything else.
     """
-    _worker_start(run)
+    _worker_start(run, nice)
     importlib.import_module(module)
     importlib.import_module(PRELOAD)
     queue: list[tuple[int, int, int | None, Callable[..., Any], tuple[Any, ...]]] = []
@@ -98,14 +98,17 @@ def _end() -> None:
     os._exit(0)
 
 
-def _worker_start(run: int) -> None:
-    """Set up a worker process: Ctrl-C is the run's to handle, and the worker ends when the run does.
+def _worker_start(run: int, nice: int) -> None:
+    """Set up a worker process: Ctrl-C is the run's to handle, the worker ends when the run does, and it
+    runs ``nice`` steps below the run's priority.
 
     The run stops its workers itself on Ctrl-C (no traceback from each); a
     run killed outright (SIGKILL) cannot, so each worker watches for the run
     to go and exits then, rather than waiting forever on its pipe.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if nice and hasattr(os, "nice"):
+        os.nice(nice)
     threading.Thread(target=_exit_with_run, args=(run, os.getppid()), daemon=True).start()
 
 
@@ -153,11 +156,11 @@ def _context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
-def _process(ctx: Any, conn: Any, module: str) -> Any:
+def _process(ctx: Any, conn: Any, module: str, nice: int) -> Any:
     """The worker process of one lane (not started)."""
     if ctx.get_start_method() == "forkserver":
         ctx.set_forkserver_preload([module, PRELOAD])  # no effect once the server runs: it imported the first run's
-    return ctx.Process(target=_serve, args=(conn, os.getpid(), module), daemon=True, name="llm_extract lane")
+    return ctx.Process(target=_serve, args=(conn, os.getpid(), module, nice), daemon=True, name="llm_extract lane")
 
 
 def done(value: T) -> Future[T]:
@@ -176,7 +179,7 @@ class _Lane:
     takes only ``lock``, so it always takes that result.
     """
 
-    def __init__(self, module: str) -> None:
+    def __init__(self, module: str, nice: int) -> None:
         ctx = _context()
         self.conn, theirs = ctx.Pipe()
         self.alive = True  # False once the process has died, failed to start, or the lane is closed
@@ -188,7 +191,7 @@ class _Lane:
         self.sending = threading.Lock()
         self.starting = threading.Lock()  # held while the process starts: closing the lane waits for it
         self.reading: threading.Thread | None = None
-        self.process = _process(ctx, theirs, module)
+        self.process = _process(ctx, theirs, module, nice)
         threading.Thread(target=self._start, args=(theirs,), daemon=True).start()
 
     def _start(self, theirs: Any) -> None:
@@ -320,15 +323,19 @@ class _Lane:
 class Lanes:
     """``size`` worker processes, started now (importing ``module``) while the first requests are in flight.
 
-    Raises ``OSError`` where processes cannot be made (no pipes left): the
-    run then keeps its work in its own process.
+    ``nice``: how far below the run's own process the workers run, where
+    the run's process is what bounds the run (it holds every request, on
+    one core by the GIL): on a machine with no core to spare, the kernel
+    then gives it the core first, and a worker the rest.  Raises
+    ``OSError`` where processes cannot be made (no pipes left): the run then
+    keeps its work in its own process.
     """
 
-    def __init__(self, size: int, module: str) -> None:
+    def __init__(self, size: int, module: str, nice: int = 0) -> None:
         self.lanes: list[_Lane] = []
         try:
             for _ in range(size):
-                self.lanes.append(_Lane(module))
+                self.lanes.append(_Lane(module, nice))
         except OSError:
             self.close(wait=False)
             raise

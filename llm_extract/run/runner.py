@@ -84,13 +84,24 @@ def _picklable(obj: object) -> bool:
     return True
 
 
+#: How far below the run's process the lanes of a run that asks run.  With no core to spare (2 cores, 64
+#: requests in flight), the run's process, which sends and parses every request on one core, is served
+#: first.  At C = 64 with 1 s answers, `evals/bench_concurrency.py --levels 64 --repeat 3 --no-peer`,
+#: sets of nice 0, 5 and 10 in turn, three rounds: medians 1.430, 1.408, 1.398 at 0; 1.363, 1.360,
+#: 1.327 at 5; 1.338, 1.371, 1.293 at 10.  5, not more: on a machine shared with other work, a lane
+#: still gets a quarter of a core against a process at the default priority (a tenth at 10).  A rules
+#: run's lanes do the whole work, and keep the run's priority.
+LANE_NICE = 5
+
+
 class _Stages:
     """Where each step of a document runs: requests on threads, CPU work in worker processes.
 
     * a backend that asks (``AskingBackend``): ``ask`` on ``workers`` threads,
       its CPU steps (excerpt, rules, grounding, merge) on the document's lane
       (:mod:`.lanes`: one of a worker process per core; here when ``workers``
-      is 1: a small run does not pay for starting processes);
+      is 1: a small run does not pay for starting processes), the lanes
+      :data:`LANE_NICE` below this process, which holds the requests;
     * any other backend that pickles (the rules): its whole ``extract`` on a
       lane when ``workers`` > 1, else here;
     * otherwise ``extract`` on threads.
@@ -108,7 +119,7 @@ class _Stages:
         if workers > 1 and (self.asking or self.threads is None):
             work = backend.tail if self.asking else extract_one  # type: ignore[attr-defined]
             try:
-                self.lanes = Lanes(min(workers, cores), work.__module__)
+                self.lanes = Lanes(min(workers, cores), work.__module__, LANE_NICE if self.asking else 0)
             except OSError:  # no processes here (no pipes left, a sandbox): the work stays in this one
                 self.lanes = None
             if self.lanes is None and self.threads is None:
