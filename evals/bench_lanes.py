@@ -15,9 +15,9 @@ is the pool's over the lanes'.  Usage:
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -41,17 +41,18 @@ def through_lanes(arg: str, calls: int) -> tuple[float, float]:
 
 
 def through_pool(arg: str, calls: int) -> tuple[float, float]:
-    """The same through a ``ProcessPoolExecutor`` of one process (what a lane was before)."""
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    with ProcessPoolExecutor(1, mp_context=ctx) as pool:
+    """The same through a ``ProcessPoolExecutor`` of one process (what a lane was before), its process
+    made as a lane's is."""
+    from llm_extract.run.lanes import _context
+
+    with ProcessPoolExecutor(1, mp_context=_context()) as pool:
         pool.submit(len, "").result(timeout=60)
         one = _per_call(lambda: [pool.submit(len, arg).result() for _ in range(calls)], calls)
         many = _per_call(lambda: [f.result() for f in [pool.submit(len, arg) for _ in range(calls)]], calls)
     return one, many
 
 
-def _per_call(work, calls: int) -> float:
+def _per_call(work: Callable[[], object], calls: int) -> float:
     work()  # warm: the worker's imports, the pipe's buffers
     start = time.process_time()
     work()
