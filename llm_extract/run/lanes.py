@@ -251,9 +251,10 @@ class _Lane:
             if not self.alive:
                 raise BrokenProcessPool("the lane's worker process died")
             self.count += 1
-            key = self.count if future is not None else None
+            key = None
             if future is not None:
-                self.waiting[self.count] = future
+                key = self.count
+                self.waiting[key] = future
         try:
             with self.sending:
                 self.conn.send((rank, key, fn, args))
