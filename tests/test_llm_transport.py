@@ -10,15 +10,20 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
+import openai
 import pytest
 
 from conftest import NOTICES
 from support.answers import faithful_answer
 from support.fake_openai import ScriptedServer
-from llm_extract.llm.transport import clip, redact
+from llm_extract.config import BackendConfig
+from llm_extract.llm.transport import _ThreadPools, clip, make_client, post_chat, raw_output, redact
 
 OUHAI = NOTICES / "004_a2fdee0aed3fff2e.txt"
 KEY = "ZZtest-echoed-key-0123456789"  # not shaped like sk-…: only scrubbing by value can hide it
@@ -150,3 +155,66 @@ def test_backends_does_not_wait_for_a_server_that_drips(tmp_path: Path) -> None:
     last_column = [row.split("│")[-2].strip() for row in proc.stdout.splitlines() if row.count("│") > 2]
     shown = " ".join(last_column)  # the table folds the server's state over lines of its last column
     assert proc.returncode == 0 and "not answering (no answer within 2 s)" in shown
+
+
+# --- the request and its answer, below instructor ---------------------------------------------------------
+
+
+def _client(srv: ScriptedServer):
+    return make_client(BackendConfig(name="s", base_url=srv.base_url, model="s", timeout=10), None)
+
+
+def test_the_body_is_posted_as_given_with_extra_body_merged_in() -> None:
+    with ScriptedServer(default={"content": "{}"}) as srv:
+        client = _client(srv)
+        post_chat(client, {"model": "s", "messages": [{"role": "user", "content": "巡察反馈 \u2028 \"引号\""}],
+                           "temperature": 0.0, "extra_body": {"top_k": 5}, "extra_headers": {"X-Run": "r1"}})
+        client.close()
+    sent = srv.requests[-1]
+    assert sent["messages"] == [{"role": "user", "content": "巡察反馈 \u2028 \"引号\""}]
+    assert (sent["model"], sent["temperature"], sent["top_k"]) == ("s", 0.0, 5)
+    assert sent["_headers"]["x-run"] == "r1" and sent["_headers"]["content-type"] == "application/json"
+
+
+def test_an_answer_is_the_completion_the_sdk_builds() -> None:
+    with ScriptedServer(default={"json": {"a": "巡察"}, "prompt_tokens": 120}) as srv:
+        client = _client(srv)
+        ours = post_chat(client, {"model": "s", "messages": [{"role": "user", "content": "x"}]})
+        sdks = client.chat.completions.create(model="s", messages=[{"role": "user", "content": "x"}])
+        client.close()
+    assert ours.model_dump(exclude={"created"}) == sdks.model_dump(exclude={"created"})
+    assert ours.choices[0].message.content == '{"a": "巡察"}' and ours.usage.prompt_tokens == 120
+
+
+def test_an_answer_not_in_the_sdks_shape_is_read_as_the_sdk_reads_it() -> None:
+    """No ``created``, no ``usage``, a finish_reason the SDK does not list: validation refuses it, the SDK
+    builds what it can, as ``create`` would."""
+    odd = {"id": "x", "model": "s", "choices": [{"index": 0, "finish_reason": "eos",
+                                                 "message": {"role": "assistant", "content": "{\"a\": 1}"}}]}
+    with ScriptedServer(default={"body": odd}) as srv:
+        client = _client(srv)
+        answer = post_chat(client, {"model": "s", "messages": [{"role": "user", "content": "x"}]})
+        client.close()
+    assert answer.choices[0].finish_reason == "eos" and answer.choices[0].message.content == '{"a": 1}'
+    assert answer.usage is None and raw_output(answer) == '{"a": 1}'
+
+
+def test_each_thread_keeps_its_own_connection_pool_and_closing_ends_them_all() -> None:
+    with ScriptedServer(default={"content": "{}"}) as srv:
+        pools = _ThreadPools(srv.base_url)
+        client = openai.OpenAI(base_url=srv.base_url, api_key="k", max_retries=0,
+                               http_client=openai.DefaultHttpxClient(transport=pools))
+        ask = partial(post_chat, client, {"model": "s", "messages": [{"role": "user", "content": "x"}]})
+        with ThreadPoolExecutor(4) as threads:
+            barrier = threading.Barrier(4)
+            list(threads.map(lambda _: (barrier.wait(), ask(), ask()), range(4)))  # all four at once, twice
+            assert len(pools._pools) == 4  # one per thread, each used twice
+        late = threading.Thread(target=ask)  # a new thread: the pools of the four ended ones are closed
+        late.start()
+        late.join(timeout=30)
+        assert len(pools._pools) == 1
+        client.close()
+        assert pools._pools == []
+        with pytest.raises(openai.APIConnectionError):
+            ask()
+    assert srv.count == 9

@@ -4,8 +4,9 @@ It plays the model, faults included: each POST to /v1/chat/completions takes
 the next entry of its script (else the default), an action such as
 ``{"status": 500}``, ``{"status": 429, "retry_after": 1}``, ``{"delay": 5}``,
 ``{"content": "raw text"}``, ``{"json": {...}}`` (sent as tool-call arguments
-when the request offers tools) or ``{"drop": True}`` (connection closed with
-no answer).  ``"drip": SECONDS`` sends the body one byte every SECONDS, and
+when the request offers tools), ``{"body": {...}}`` (the whole answer, as
+given: a server whose completions are not the SDK's shape) or
+``{"drop": True}`` (connection closed with no answer).  ``"drip": SECONDS`` sends the body one byte every SECONDS, and
 with ``"drip_headers": True`` the status line and headers too (a server that
 keeps a request alive for ever without tripping a read timeout).  An entry
 may be a callable that receives the request body (and, if it takes a second
@@ -45,7 +46,7 @@ class ScriptedServer:
         class Handler(_Handler):
             owner = server
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = _Listener(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
@@ -88,6 +89,12 @@ def _takes_headers(entry: Callable[..., Action]) -> bool:
     except (TypeError, ValueError):
         return False
     return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params) >= 2
+
+
+class _Listener(ThreadingHTTPServer):
+    #: connections waiting to be accepted, as real servers allow (uvicorn 2048): the standard library's 5
+    #: drops some of 64 clients connecting at once, and each retries its connection a second later
+    request_queue_size = 128
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -168,6 +175,9 @@ class _Handler(BaseHTTPRequestHandler):
                 headers["retry-after-ms"] = str(action["retry_after_ms"])
             message = action.get("message", f"scripted error {status}")
             self._send(status, {"error": {"message": message, "type": "scripted", "code": status}}, headers)
+            return
+        if "body" in action:
+            self._send(200, action["body"])
             return
         self._send(200, _completion(body, action), drip=float(action.get("drip", 0)),
                    drip_headers=bool(action.get("drip_headers")))
