@@ -79,6 +79,66 @@ print("ok")
     assert out.stdout.strip() == "ok", out.stderr
 
 
+MAIN_SCRIPT = """
+import os, sys
+from pathlib import Path
+with open(os.environ["MAIN_RUNS"], "a") as runs:  # each process that runs this script says so
+    print(__name__, file=runs)
+
+from llm_extract.backends import RulesBackend
+
+
+class ScriptBackend(RulesBackend):
+    \"\"\"A script's own backend: its workers find it only by running this script again.\"\"\"
+    name = "script"
+
+
+if __name__ == "__main__":
+    from llm_extract.run import run_documents
+    backend = ScriptBackend() if sys.argv[1] == "script" else RulesBackend()
+    summary = run_documents([Path(sys.argv[2])], backend, Path(sys.argv[3]), concurrency=2)
+    print(dict(summary.counts))
+"""
+
+
+@pytest.mark.parametrize(("backend", "reruns"), [("ours", 0), ("script", 2)])
+def test_workers_run_the_main_script_again_only_for_a_backend_defined_in_it(
+        tmp_path: Path, backend: str, reruns: int) -> None:
+    """The ``llm-extract`` command is such a script: run again in each worker, it imported the whole
+    command line (a script that imports the LLM backend at its top: instructor and openai too) before
+    the worker could take a step."""
+    script, runs, out = tmp_path / "extract_all.py", tmp_path / "runs.txt", tmp_path / "out.jsonl"
+    script.write_text(MAIN_SCRIPT, encoding="utf-8")
+    src, _ = _docs(tmp_path, 4)
+    proc = subprocess.run([sys.executable, str(script), backend, str(src), str(out)], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "MAIN_RUNS": str(runs)})
+    assert proc.stdout.strip() == "{'ok': 4}", proc.stderr
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert {line["backend"] for line in lines} == {"rules" if backend == "ours" else "script"}
+    cores = min(2, os.cpu_count() or 1)  # one lane a core
+    assert runs.read_text().split() == ["__main__"] + ["__mp_main__"] * (min(reruns, cores))
+
+
+def test_a_lane_made_without_main_does_not_run_the_script_and_one_made_with_it_does(tmp_path: Path) -> None:
+    runs = tmp_path / "runs.txt"
+    code = f"""
+import os
+with open({str(runs)!r}, "a") as runs:
+    print(__name__, file=runs)
+if __name__ == "__main__":
+    from llm_extract.run.lanes import Lanes
+    for with_main in (False, True):
+        made = Lanes(1, "llm_extract.llm.tail", with_main=with_main)
+        made.lanes[0].ready.result(timeout=60)
+        print(made.desk().call(os.getpid) != os.getpid(), open({str(runs)!r}).read().split())
+        made.close()
+"""
+    script = tmp_path / "lanes_script.py"
+    script.write_text(code, encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert proc.stdout.splitlines() == ["True ['__main__']", "True ['__main__', '__mp_main__']"], proc.stderr
+
+
 def test_a_lane_whose_process_cannot_be_made_does_its_steps_here(monkeypatch: pytest.MonkeyPatch) -> None:
     from llm_extract.run import lanes as lanes_module
 
@@ -88,7 +148,7 @@ def test_a_lane_whose_process_cannot_be_made_does_its_steps_here(monkeypatch: py
         def start(self) -> None:
             raise OSError(24, "Too many open files")
 
-    monkeypatch.setattr(lanes_module, "_process", lambda ctx, conn, module, nice: NoProcess())
+    monkeypatch.setattr(lanes_module, "_process", lambda *_: NoProcess())
     made = Lanes(1, "llm_extract.llm.tail")
     assert isinstance(made.lanes[0].ready.exception(timeout=30), OSError)
     desk = made.desk()

@@ -23,6 +23,7 @@ from __future__ import annotations
 import heapq
 import importlib
 import multiprocessing
+import multiprocessing.spawn
 import os
 import signal
 import threading
@@ -156,11 +157,52 @@ def _context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
-def _process(ctx: Any, conn: Any, module: str, nice: int) -> Any:
-    """The worker process of one lane (not started)."""
+def _process(ctx: Any, conn: Any, module: str, nice: int, with_main: bool = True) -> Any:
+    """The worker process of one lane (not started); one that does not run ``__main__`` again unless
+    ``with_main``."""
     if ctx.get_start_method() == "forkserver":
         ctx.set_forkserver_preload([module, PRELOAD])  # no effect once the server runs: it imported the first run's
-    return ctx.Process(target=_serve, args=(conn, os.getpid(), module, nice), daemon=True, name="llm_extract lane")
+    process = ctx.Process(target=_serve, args=(conn, os.getpid(), module, nice), daemon=True, name="llm_extract lane")
+    if not with_main:
+        process._Popen = _start_without_main  # noqa: SLF001 - looked up on the process by ``start``
+    return process
+
+
+# A process started from a fork server (or spawned) first runs the script that started the run again, as
+# ``__mp_main__``, so that what was pickled by reference to ``__main__`` can be found there.  For the
+# ``llm-extract`` command that is the whole command line's imports (~0.11 s of CPU); for a script that
+# imports the LLM backend at its top, instructor and openai too: its workers were ready 2-4 s after
+# the run began, not 0.03 s, and every step in between ran in the run's own process.  A lane whose
+# steps need nothing of ``__main__`` starts without it: the preparation data its process is sent
+# leaves out the main script.
+_WITHOUT_MAIN = threading.local()
+_PREPARATION: list[Callable[[str], dict[str, Any]]] = []  # multiprocessing's own, once it is wrapped
+_WRAPPING = threading.Lock()
+
+
+def _start_without_main(process: Any) -> Any:
+    """``process``'s own start (its class's ``_Popen``), with no ``__main__`` in what its child prepares."""
+    with _WRAPPING:
+        if not _PREPARATION:
+            _PREPARATION.append(multiprocessing.spawn.get_preparation_data)
+            multiprocessing.spawn.get_preparation_data = _preparation
+    _WITHOUT_MAIN.on = True
+    try:
+        return type(process)._Popen(process)  # noqa: SLF001
+    finally:
+        _WITHOUT_MAIN.on = False
+
+
+def _preparation(name: str) -> dict[str, Any]:
+    """multiprocessing's preparation data, without the main script for a lane started in this thread.
+
+    Every other process this program starts gets multiprocessing's own.
+    """
+    data = _PREPARATION[0](name)
+    if getattr(_WITHOUT_MAIN, "on", False):
+        data.pop("init_main_from_path", None)
+        data.pop("init_main_from_name", None)
+    return data
 
 
 def done(value: T) -> Future[T]:
@@ -179,7 +221,7 @@ class _Lane:
     takes only ``lock``, so it always takes that result.
     """
 
-    def __init__(self, module: str, nice: int) -> None:
+    def __init__(self, module: str, nice: int, with_main: bool = True) -> None:
         ctx = _context()
         self.conn, theirs = ctx.Pipe()
         self.alive = True  # False once the process has died, failed to start, or the lane is closed
@@ -191,7 +233,7 @@ class _Lane:
         self.sending = threading.Lock()
         self.starting = threading.Lock()  # held while the process starts: closing the lane waits for it
         self.reading: threading.Thread | None = None
-        self.process = _process(ctx, theirs, module, nice)
+        self.process = _process(ctx, theirs, module, nice, with_main)
         threading.Thread(target=self._start, args=(theirs,), daemon=True).start()
 
     def _start(self, theirs: Any) -> None:
@@ -329,14 +371,16 @@ class Lanes:
     one core by the GIL): on a machine with no core to spare, the kernel
     then gives it the core first, and a worker the rest.  Raises
     ``OSError`` where processes cannot be made (no pipes left): the run then
-    keeps its work in its own process.
+    keeps its work in its own process.  ``with_main=False``: the steps and
+    what they are given need nothing defined in ``__main__``, so the
+    workers do not run it again (see :func:`_start_without_main`).
     """
 
-    def __init__(self, size: int, module: str, nice: int = 0) -> None:
+    def __init__(self, size: int, module: str, nice: int = 0, with_main: bool = True) -> None:
         self.lanes: list[_Lane] = []
         try:
             for _ in range(size):
-                self.lanes.append(_Lane(module, nice))
+                self.lanes.append(_Lane(module, nice, with_main))
         except OSError:
             self.close(wait=False)
             raise

@@ -76,12 +76,18 @@ def _items(paths: Iterable[str | Path], shard: Shard | None) -> Iterator[Item]:
             yield item
 
 
-def _picklable(obj: object) -> bool:
+def _pickled(obj: object) -> bytes | None:
+    """``obj`` pickled, or ``None`` when it does not pickle (it then stays in this process)."""
     try:
-        pickle.dumps(obj)
+        return pickle.dumps(obj)
     except Exception:  # noqa: BLE001 - any failure means: keep it in this process
-        return False
-    return True
+        return None
+
+
+def _needs_main(work: Callable[..., Any], sent: bytes | None) -> bool:
+    """Whether a lane's worker must run ``__main__`` again to take its steps: ``work``, or the backend
+    each step is sent with (``sent``, pickled), was defined there (a script's own backend)."""
+    return work.__module__ == "__main__" or (sent is not None and b"__main__" in sent)
 
 
 #: How far below the run's process the lanes of a run that asks run.  With no core to spare (2 cores, 64
@@ -114,12 +120,14 @@ class _Stages:
         self.threads: ThreadPoolExecutor | None = None
         self.lanes: Lanes | None = None
         self.desks: dict[int, LaneDesk] = {}
-        if self.asking or not _picklable(backend):
+        sent = None if self.asking else _pickled(backend)  # an asking backend stays here: only its tail is sent
+        if self.asking or sent is None:
             self.threads = ThreadPoolExecutor(max_workers=workers)
         if workers > 1 and (self.asking or self.threads is None):
             work = backend.tail if self.asking else extract_one  # type: ignore[attr-defined]
             try:
-                self.lanes = Lanes(min(workers, cores), work.__module__, LANE_NICE if self.asking else 0)
+                self.lanes = Lanes(min(workers, cores), work.__module__, LANE_NICE if self.asking else 0,
+                                   with_main=_needs_main(work, sent))
             except OSError:  # no processes here (no pipes left, a sandbox): the work stays in this one
                 self.lanes = None
             if self.lanes is None and self.threads is None:
