@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +21,8 @@ from llm_extract.backends import RulesBackend
 from llm_extract.llm.backend import LLMBackend
 from llm_extract.config import BackendConfig
 from llm_extract.documents import Document
+from llm_extract.run import run_documents
+from test_run import _docs
 
 DOC_ID = "000_52b65cbec59bb7bf"
 
@@ -202,3 +205,22 @@ def test_a_429_pauses_every_worker_of_the_run() -> None:
     for t in threads:
         t.join()
     assert len(waited) == 3 and min(waited) >= 0.4
+
+
+def test_documents_asked_at_once_each_count_only_their_own_transport_retries(tmp_path: Path) -> None:
+    """One tenacity loop serves every request thread of a backend; each document's line counts its own."""
+    src, texts = _docs(tmp_path, 6)
+    failed: set[str] = set()
+
+    def server(body: dict) -> dict:  # the first request of doc00, doc02 and doc04 fails once
+        doc = next(d for d in texts if d in json.dumps(body["messages"], ensure_ascii=False))
+        if doc in ("doc00", "doc02", "doc04") and doc not in failed:
+            failed.add(doc)
+            return {"status": 500}
+        return {"json": faithful_answer(texts[doc])}
+
+    with ScriptedServer(default=server) as srv:
+        run_documents([src], backend(srv), tmp_path / "out.jsonl", concurrency=6)
+    lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert {line["doc"]: line["transport_retries"] for line in lines} == {
+        "doc00": 1, "doc01": 0, "doc02": 1, "doc03": 0, "doc04": 1, "doc05": 0}
