@@ -42,7 +42,10 @@ class Extraction:
         return self.record.to_json_dict()
 
     def evidence_json(self) -> dict[str, dict[str, Any]]:
-        return {path: span.model_dump() for path, span in self.evidence.items()}
+        """Each span as ``{start, end, quote}``: built directly, not by ``model_dump`` (60-odd spans a
+        line, written by the run's process, on the core that holds the requests)."""
+        return {path: {"start": span.start, "end": span.end, "quote": span.quote}
+                for path, span in self.evidence.items()}
 
 
 def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
