@@ -21,6 +21,7 @@ the project and the peer in turn, and ends with each one's median and range.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import statistics
@@ -62,19 +63,22 @@ def main() -> None:
         for delay in (float(x) for x in args.delays.split(",")):
             server, base_url = start_server(faithful_answer(text), delay, tmpdir)
             below = TreeCPU(os.getpid(), skip=[server.pid])  # the run's workers (and their fork server)
+            gc_clock = _GCClock()
             try:
                 for run, c in enumerate(int(x) for x in args.levels.split(",") for _ in range(args.repeat)):
                     backend = LLMBackend(BackendConfig(name=f"bench{c}", base_url=base_url, model="bench",
                                                        concurrency=c, timeout=120))
                     out = tmpdir / f"out-{delay}-{c}-{run}.jsonl"  # a new file each time: an old one would be resumed
-                    cpu, kids, t = time.process_time(), below.seconds(), time.perf_counter()
+                    cpu, kids, t, collecting = time.process_time(), below.seconds(), time.perf_counter(), gc_clock.seconds
                     summary = run_documents([src], backend, out, concurrency=c)
                     wall, own, workers = time.perf_counter() - t, time.process_time() - cpu, below.seconds() - kids
+                    collecting = gc_clock.seconds - collecting
                     ideal = args.docs * delay / c
                     ratios.setdefault((delay, c, "project"), []).append(wall / ideal)
                     print(f"delay {delay:.0f} s  C={c:>2}: wall {wall:6.2f} s, ideal {ideal:6.2f} s, "
                           f"ratio {wall / ideal:.3f}; client CPU {(own + workers) / args.docs * 1000:.1f} ms/doc "
-                          f"(main process {own / args.docs * 1000:.1f}, workers "
+                          f"(main process {own / args.docs * 1000:.1f}, of which collecting garbage "
+                          f"{collecting / args.docs * 1000:.2f}; workers "
                           f"{workers / args.docs * 1000:.1f}); statuses {dict(summary.counts)}", flush=True)
                     if not args.no_peer:
                         wall, cpu = _peer(base_url, src, c)
@@ -90,6 +94,22 @@ def main() -> None:
         for (delay, c, who), got in ratios.items():
             print(f"delay {delay:.0f} s  C={c:>2} {who:>7}: ratio {statistics.median(got):.3f} "
                   f"({min(got):.3f}-{max(got):.3f})")
+
+
+class _GCClock:
+    """Seconds this process has spent collecting garbage since it was made (wall time in the collector,
+    which holds the GIL: every request thread waits it out)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._started = 0.0
+        gc.callbacks.append(self._tick)
+
+    def _tick(self, phase: str, _info: dict) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
 
 
 def _peer(base_url: str, src: Path, c: int) -> tuple[float, float]:

@@ -130,6 +130,30 @@ def test_a_run_of_several_documents_at_once_hands_the_gil_over_within_1_ms_and_t
     assert seen[5:] == [before] * 5
 
 
+def test_a_run_of_several_documents_at_once_collects_its_garbage_less_often_and_then_puts_the_collector_back(
+        tmp_path: Path) -> None:
+    """What was alive when the run began is left out of its collections, and the youngest generation waits
+    for 10,000 new objects; one document at a time leaves the collector alone, and every run puts it back."""
+    import gc
+
+    from llm_extract.backends import RulesBackend
+    from llm_extract.run import run_documents
+
+    seen: list[tuple[int, int]] = []
+
+    class Watching(RulesBackend):  # a local class does not pickle: its documents run on threads here
+        def extract(self, doc):  # noqa: ANN001, ANN202
+            seen.append((gc.get_threshold()[0], gc.get_freeze_count()))
+            return super().extract(doc)
+
+    before = (gc.get_threshold(), gc.get_freeze_count())
+    run_documents([NOTICES], Watching(), tmp_path / "two.jsonl", concurrency=2)
+    assert len(seen) == 5 and all(young == 10_000 and frozen > 1000 for young, frozen in seen)
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before
+    run_documents([NOTICES], Watching(), tmp_path / "one.jsonl", concurrency=1)
+    assert seen[5:] == [(before[0][0], before[1])] * 5
+
+
 @pytest.mark.skipif(not hasattr(os, "nice"), reason="no process priorities here")
 def test_a_model_runs_lanes_yield_the_core_to_the_run_that_holds_the_requests_and_a_rules_runs_do_not(
         tmp_path: Path) -> None:
