@@ -30,4 +30,5 @@ bench: $(STAMP)
 	$(BIN)/python evals/bench_concurrency.py
 	$(BIN)/python evals/bench_overhead.py
 	$(BIN)/python evals/bench_lanes.py
+	$(BIN)/python evals/bench_transport.py
 	$(BIN)/python evals/bench_resume.py
