@@ -24,8 +24,8 @@ from datetime import date
 from functools import partial
 from typing import Any, Callable, Iterator, Optional, get_args, get_origin
 
-from instructor.v2.core.function_calls import ResponseSchema
 import pydantic_core
+from instructor.v2.core.function_calls import ResponseSchema
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
 from ..schema import InspectionType, Notice, Section

@@ -366,7 +366,6 @@ class Transport:
                  secrets: list[str] | None = None) -> None:
         self.client = client
         self.limiter = limiter
-        self.retries = retries
         self.retry_after_cap = retry_after_cap
         self.timeout = timeout  # seconds for one attempt, headers and body included
         self.retry_budget = retry_budget  # seconds for every attempt of one request, waits included
