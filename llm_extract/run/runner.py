@@ -269,8 +269,10 @@ class _Loop:
         future.add_done_callback(self.finished.put)
 
     def run(self, todo: Iterable[tuple[Item, str | None]]) -> None:
-        concurrent = self.limit > 2  # more than one document at a time
-        with _prompt_handoffs(concurrent), _fewer_collections(concurrent):
+        if self.limit <= 2:  # one document at a time: the process's settings are left alone
+            self._run(todo)
+            return
+        with _prompt_handoffs(), _fewer_collections():
             self._run(todo)
 
     def _run(self, todo: Iterable[tuple[Item, str | None]]) -> None:
@@ -316,7 +318,7 @@ SWITCH_INTERVAL = 0.001
 
 
 @contextmanager
-def _prompt_handoffs(concurrent: bool) -> Iterator[None]:
+def _prompt_handoffs() -> Iterator[None]:
     """For the run, a thread whose answer has arrived (or whose lane has finished a step) waits at most
     1 ms for the GIL, not CPython's 5 ms.
 
@@ -328,9 +330,6 @@ def _prompt_handoffs(concurrent: bool) -> Iterator[None]:
     1.082-1.107 with 5 ms (`evals/bench_concurrency.py`, sets in turn).  The
     interval is the process's, so it is put back when the run ends.
     """
-    if not concurrent:
-        yield
-        return
     before = sys.getswitchinterval()
     sys.setswitchinterval(min(before, SWITCH_INTERVAL))
     try:
@@ -345,7 +344,7 @@ YOUNG_THRESHOLD = 10_000
 
 
 @contextmanager
-def _fewer_collections(concurrent: bool) -> Iterator[None]:
+def _fewer_collections() -> Iterator[None]:
     """For the run, the objects alive at its start are left out of every collection (``gc.freeze``), and
     the youngest generation is collected after 10,000 new objects, not 700.
 
@@ -359,9 +358,6 @@ def _fewer_collections(concurrent: bool) -> Iterator[None]:
     alive at the start is no garbage of the run's making; both settings are
     the process's, so they are put back when the run ends.
     """
-    if not concurrent:
-        yield
-        return
     thresholds = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(max(thresholds[0], YOUNG_THRESHOLD), *thresholds[1:])
