@@ -69,7 +69,8 @@ def main() -> None:
                     backend = LLMBackend(BackendConfig(name=f"bench{c}", base_url=base_url, model="bench",
                                                        concurrency=c, timeout=120))
                     out = tmpdir / f"out-{delay}-{c}-{run}.jsonl"  # a new file each time: an old one would be resumed
-                    cpu, kids, t, collecting = time.process_time(), below.seconds(), time.perf_counter(), gc_clock.seconds
+                    cpu, kids, collecting = time.process_time(), below.seconds(), gc_clock.seconds
+                    t = time.perf_counter()
                     summary = run_documents([src], backend, out, concurrency=c)
                     wall, own, workers = time.perf_counter() - t, time.process_time() - cpu, below.seconds() - kids
                     collecting = gc_clock.seconds - collecting
